@@ -1,0 +1,2 @@
+// Placeholder entry point; the CLI is built in src/AwsTunnel.Cli.
+return 0;

@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Google.Protobuf;
+
+namespace AwsTunnel.Engine.Protocol;
+
+/// <summary>
+/// Cuts tunneling frames (2-byte big-endian length + protobuf message) out of a byte
+/// stream whose chunking has nothing to do with frame boundaries.
+/// </summary>
+public static class FrameDecoder
+{
+    /// <summary>
+    /// Reads one whole frame from the front of <paramref name="buffer"/> and advances it past
+    /// the frame. Returns false, leaving the buffer as it was, when the frame is not complete yet.
+    /// </summary>
+    /// <exception cref="TunnelProtocolException">the prefix announces an impossible size, or the body is not a valid message.</exception>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message)
+    {
+        message = null!;
+        if (buffer.Length < ProtocolLimits.LengthPrefixSize)
+        {
+            return false;
+        }
+
+        int length = ReadLength(buffer);
+        if (length > ProtocolLimits.MaxMessageSize)
+        {
+            throw new TunnelProtocolException(
+                $"Frame length prefix {length} exceeds the protocol maximum of {ProtocolLimits.MaxMessageSize} bytes.");
+        }
+
+        if (buffer.Length < ProtocolLimits.LengthPrefixSize + length)
+        {
+            return false;
+        }
+
+        var body = buffer.Slice(ProtocolLimits.LengthPrefixSize, length);
+        message = Parse(body);
+        buffer = buffer.Slice(body.End);
+        return true;
+    }
+
+    private static int ReadLength(ReadOnlySequence<byte> buffer)
+    {
+        var first = buffer.FirstSpan;
+        if (first.Length >= ProtocolLimits.LengthPrefixSize)
+        {
+            return BinaryPrimitives.ReadUInt16BigEndian(first);
+        }
+
+        Span<byte> prefix = stackalloc byte[ProtocolLimits.LengthPrefixSize];
+        buffer.Slice(0, ProtocolLimits.LengthPrefixSize).CopyTo(prefix);
+        return BinaryPrimitives.ReadUInt16BigEndian(prefix);
+    }
+
+    private static Message Parse(ReadOnlySequence<byte> body)
+    {
+        try
+        {
+            return Message.Parser.ParseFrom(body);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new TunnelProtocolException($"Malformed tunneling message ({body.Length} bytes): {ex.Message}", ex);
+        }
+    }
+}

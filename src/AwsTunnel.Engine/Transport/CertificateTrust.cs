@@ -1,0 +1,106 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.Engine.Transport;
+
+/// <summary>
+/// Decides whether the service's certificate is trusted: the system's roots, plus a
+/// CA directory (<c>--capath</c>) and explicitly trusted certificates; or nothing at all when
+/// host verification is switched off.
+/// </summary>
+public sealed class CertificateTrust
+{
+    private readonly X509Certificate2Collection _extraRoots;
+    private readonly bool _skip;
+
+    public CertificateTrust(X509Certificate2Collection extraRoots, bool skipVerification)
+    {
+        _extraRoots = extraRoots;
+        _skip = skipVerification;
+    }
+
+    /// <summary>Why the last certificate was refused, for the error the user sees.</summary>
+    public string? LastFailure { get; private set; }
+
+    /// <summary>Loads every PEM/CRT/CER certificate in <paramref name="directory"/> (OpenSSL hashed names too).</summary>
+    /// <exception cref="ArgumentException">the directory does not exist.</exception>
+    public static X509Certificate2Collection LoadDirectory(string directory, ILogger logger)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new ArgumentException($"Certificate directory '{directory}' does not exist. Give a directory of PEM or CRT files.");
+        }
+
+        var result = new X509Certificate2Collection();
+        foreach (var file in Directory.EnumerateFiles(directory))
+        {
+            try
+            {
+                var found = new X509Certificate2Collection();
+                found.ImportFromPemFile(file);
+                if (found.Count == 0)
+                {
+                    found.Add(new X509Certificate2(file));
+                }
+
+                result.AddRange(found);
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                logger.LogDebug("Skipped {File} in the certificate directory: {Reason}", file, ex.Message);
+            }
+        }
+
+        logger.LogDebug("Loaded {Count} certificates from {Directory}", result.Count, directory);
+        return result;
+    }
+
+    /// <summary>The callback for <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>.</summary>
+    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (_skip || errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable) || certificate is null)
+        {
+            LastFailure = "the service presented no certificate";
+            return false;
+        }
+
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            LastFailure = $"host name check failed: the certificate ({certificate.Subject}) does not name the endpoint host";
+            return false;
+        }
+
+        if (_extraRoots.Count > 0 && ChainsToExtraRoot(certificate, chain))
+        {
+            return true;
+        }
+
+        LastFailure = $"certificate chain check failed: {certificate.Subject} is not issued by a trusted authority"
+            + (_extraRoots.Count == 0 ? " (add its CA with --capath / -CertificatePath)" : " (not by the system roots nor the given CA certificates)");
+        return false;
+    }
+
+    private bool ChainsToExtraRoot(X509Certificate certificate, X509Chain? presented)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.AddRange(_extraRoots);
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
+}

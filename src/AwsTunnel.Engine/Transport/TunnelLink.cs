@@ -1,0 +1,257 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using AwsTunnel.Engine.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.Engine.Transport;
+
+/// <summary>Where received messages go. Awaiting applies backpressure to the WebSocket.</summary>
+public delegate ValueTask MessageHandler(Message message, CancellationToken cancellationToken);
+
+/// <summary>
+/// One WebSocket to the service, as a message pump: received bytes are reassembled into
+/// tunneling frames whatever the WebSocket chunking; queued messages are batched into
+/// WebSocket messages of at most <c>websocket.max_frame_size</c> bytes.
+/// </summary>
+public sealed class TunnelLink : IAsyncDisposable
+{
+    private const int SendQueueCapacity = 128;
+
+    private readonly WebSocket _socket;
+    private readonly ILogger _logger;
+    private readonly int _maxWebSocketMessage;
+    private readonly Channel<Message> _sendQueue;
+    private readonly CancellationTokenSource _stop = new();
+
+    public TunnelLink(WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize)
+    {
+        _socket = socket;
+        _logger = logger;
+        _maxWebSocketMessage = Math.Max(maxWebSocketMessage, ProtocolLimits.MaxFrameSize);
+        _sendQueue = Channel.CreateBounded<Message>(new BoundedChannelOptions(SendQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Total tunneling bytes sent and received on this link (frames, prefixes included).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+    private long _bytesSent;
+    private long _bytesReceived;
+
+    /// <summary>Queues a message; waits while the queue is full. Fails once the link is down.</summary>
+    public ValueTask SendAsync(Message message, CancellationToken cancellationToken) =>
+        _sendQueue.Writer.WriteAsync(message, cancellationToken);
+
+    /// <summary>Queues a message without waiting; false when the link is down or the queue is full.</summary>
+    public bool TrySend(Message message) => _sendQueue.Writer.TryWrite(message);
+
+    /// <summary>
+    /// Runs the link until the WebSocket ends or <see cref="StopAsync"/> is called, handing
+    /// each received message to <paramref name="handler"/> in order.
+    /// </summary>
+    public async Task<LinkEnd> RunAsync(MessageHandler handler, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        var token = linked.Token;
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false));
+
+        var receive = ReceiveAsync(pipe.Writer, token);
+        var dispatch = DispatchAsync(pipe.Reader, handler, token);
+        var send = SendLoopAsync(token);
+
+        var first = await Task.WhenAny(receive, dispatch, send).ConfigureAwait(false);
+        var end = await first.ConfigureAwait(false);
+        _sendQueue.Writer.TryComplete();
+        linked.Cancel();
+        await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(dispatch), IgnoreFailure(send)).ConfigureAwait(false);
+        if (end.Kind != LinkEndKind.ClosedByService)
+        {
+            _socket.Abort();
+        }
+
+        return end;
+    }
+
+    /// <summary>Sends what is queued, then closes the WebSocket with a normal close.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        _sendQueue.Writer.TryComplete();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _drained.Task.WaitAsync(cts.Token).ConfigureAwait(false);
+            if (_socket.State == WebSocketState.Open)
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "local proxy stopped", cts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            _logger.LogDebug("Closing the WebSocket did not finish cleanly: {Reason}", ex.Message);
+        }
+        finally
+        {
+            _stopRequested = true;
+            _stop.Cancel();
+        }
+    }
+
+    private volatile bool _stopRequested;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ValueTask DisposeAsync()
+    {
+        _sendQueue.Writer.TryComplete();
+        _stop.Cancel();
+        _socket.Dispose();
+        _stop.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<LinkEnd> ReceiveAsync(PipeWriter writer, CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(16 * 1024);
+                var result = await _socket.ReceiveAsync(memory, token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    var status = _socket.CloseStatus;
+                    string description = _socket.CloseStatusDescription ?? string.Empty;
+                    if (_socket.State == WebSocketState.CloseReceived)
+                    {
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, string.Empty, token).ConfigureAwait(false);
+                    }
+
+                    return new LinkEnd(LinkEndKind.ClosedByService, $"The service closed the WebSocket ({(int?)status} {status}{(description.Length > 0 ? ": " + description : string.Empty)}).", status);
+                }
+
+                if (result.MessageType == WebSocketMessageType.Text)
+                {
+                    return Violation("The service sent a text WebSocket frame; the protocol is binary only.");
+                }
+
+                writer.Advance(result.Count);
+                Interlocked.Add(ref _bytesReceived, result.Count);
+                var flush = await writer.FlushAsync(token).ConfigureAwait(false);
+                if (flush.IsCompleted)
+                {
+                    return Stopped();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return Stopped();
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            return _stopRequested ? Stopped() : new LinkEnd(LinkEndKind.Lost, $"The WebSocket connection was lost: {ex.Message}", Error: ex);
+        }
+        finally
+        {
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<LinkEnd> DispatchAsync(PipeReader reader, MessageHandler handler, CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(token).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                try
+                {
+                    while (FrameDecoder.TryReadFrame(ref buffer, out var message))
+                    {
+                        await handler(message, token).ConfigureAwait(false);
+                    }
+                }
+                catch (TunnelProtocolException ex)
+                {
+                    return Violation(ex.Message);
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    return buffer.IsEmpty
+                        ? Stopped()
+                        : Violation($"The WebSocket ended inside a tunneling frame ({buffer.Length} bytes left over).");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return Stopped();
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<LinkEnd> SendLoopAsync(CancellationToken token)
+    {
+        var batch = new ArrayBufferWriter<byte>(_maxWebSocketMessage);
+        var reader = _sendQueue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (reader.TryPeek(out var next) &&
+                       (batch.WrittenCount == 0 || batch.WrittenCount + FrameEncoder.FrameSize(next) <= _maxWebSocketMessage))
+                {
+                    reader.TryRead(out _);
+                    FrameEncoder.Write(batch, next);
+                }
+
+                await _socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Binary, endOfMessage: true, token).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesSent, batch.WrittenCount);
+                batch.ResetWrittenCount();
+            }
+
+            _drained.TrySetResult();
+            // Queue completed (stop requested): keep the link up until the receive side ends.
+            await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
+            return Stopped();
+        }
+        catch (OperationCanceledException)
+        {
+            return Stopped();
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            return _stopRequested ? Stopped() : new LinkEnd(LinkEndKind.Lost, $"Sending on the WebSocket failed: {ex.Message}", Error: ex);
+        }
+        finally
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private static LinkEnd Stopped() => new(LinkEndKind.Stopped, "The local proxy closed the WebSocket.");
+
+    private static LinkEnd Violation(string reason) => new(LinkEndKind.ProtocolViolation, reason);
+
+    private static async Task IgnoreFailure(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch
+        {
+            // The first task to finish already decided how the link ended.
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Tunnel;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.Engine.Transport;
+
+/// <summary>A WebSocket to the service after a successful handshake.</summary>
+public sealed record ConnectedWebSocket(WebSocket Socket, ProtocolVersion Version, string? ChannelId, HttpMessageInvoker Invoker) : IDisposable
+{
+    public void Dispose()
+    {
+        Socket.Dispose();
+        Invoker.Dispose();
+    }
+}
+
+/// <summary>
+/// Opens the WebSocket to the tunneling service: <c>/tunnel?local-proxy-mode=…</c>, the
+/// access token header, the optional client token, subprotocol negotiation, TLS 1.2+ with
+/// the configured trust, through an optional web proxy.
+/// </summary>
+public static class WebSocketConnector
+{
+    private const string ChannelIdHeader = "channel-id";
+
+    /// <exception cref="TunnelHandshakeException">the service refused, or could not be reached.</exception>
+    public static async Task<ConnectedWebSocket> ConnectAsync(
+        TunnelOptions options, string? clientToken, CertificateTrust trust, ILogger logger, CancellationToken cancellationToken)
+    {
+        var uri = TunnelEndpoint.HandshakeUri(options.ServiceUri, options.Mode);
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = options.WebProxy is not null,
+            Proxy = options.WebProxy,
+            UseCookies = false,
+            ConnectTimeout = options.StartTimeout,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                RemoteCertificateValidationCallback = trust.Validate,
+            },
+        };
+        var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version11;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.KeepAliveInterval = TimeSpan.FromMilliseconds(Math.Max(1000, options.Settings.WebSocketPingPeriodMs));
+        socket.Options.SetRequestHeader("access-token", options.AccessToken);
+        if (clientToken is not null)
+        {
+            socket.Options.SetRequestHeader("client-token", clientToken);
+        }
+
+        Subprotocols.TryParse(options.Settings.WebSocketSubprotocol, out var highest);
+        foreach (var name in Subprotocols.OfferedFrom(highest == 0 ? ProtocolVersion.V3 : highest))
+        {
+            socket.Options.AddSubProtocol(name);
+        }
+
+        logger.LogDebug("Connecting to {Uri} as {Mode}", uri, options.Mode.ToWire());
+        try
+        {
+            await socket.ConnectAsync(uri, invoker, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or AuthenticationException)
+        {
+            int status = (int)socket.HttpStatusCode;
+            string? channelId = ReadChannelId(socket);
+            socket.Dispose();
+            invoker.Dispose();
+            throw new TunnelHandshakeException(DescribeFailure(uri, status, channelId, trust, ex), status, channelId, ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            invoker.Dispose();
+            throw;
+        }
+
+        string? channel = ReadChannelId(socket);
+        if (!Subprotocols.TryParse(socket.SubProtocol, out var version))
+        {
+            socket.Dispose();
+            invoker.Dispose();
+            throw new TunnelHandshakeException(
+                $"The service at {uri.Authority} selected subprotocol '{socket.SubProtocol ?? "(none)"}', which is not a secure tunneling protocol.", 101, channel);
+        }
+
+        return new ConnectedWebSocket(socket, version, channel, invoker);
+    }
+
+    private static string? ReadChannelId(ClientWebSocket socket) =>
+        socket.HttpResponseHeaders is { } headers && headers.TryGetValue(ChannelIdHeader, out var values)
+            ? values.FirstOrDefault()
+            : null;
+
+    private static string DescribeFailure(Uri uri, int status, string? channelId, CertificateTrust trust, Exception ex)
+    {
+        string channel = channelId is null ? string.Empty : $" (channel-id {channelId})";
+        if (status is >= 400 and < 500)
+        {
+            return $"The tunneling service at {uri.Authority} refused the connection with HTTP {status}{channel}: the access token is invalid, expired, already used without a client token, or for the other mode, or the tunnel is closed or in another region.";
+        }
+
+        if (status >= 500)
+        {
+            return $"The tunneling service at {uri.Authority} failed with HTTP {status}{channel}; this is retried.";
+        }
+
+        if (trust.LastFailure is { } tls)
+        {
+            return $"TLS with {uri.Authority} failed: {tls}.";
+        }
+
+        var root = ex;
+        while (root.InnerException is not null)
+        {
+            root = root.InnerException;
+        }
+
+        return $"Could not connect to the tunneling service at {uri.Authority}: {root.Message}";
+    }
+}

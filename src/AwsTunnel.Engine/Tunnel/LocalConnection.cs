@@ -1,0 +1,259 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using AwsTunnel.Engine.Protocol;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.Engine.Tunnel;
+
+/// <summary>
+/// Relays one local TCP connection over the tunnel, both ways: socket reads become DATA
+/// messages; received payloads are queued (bounded) and written to the socket in order.
+/// Whoever ends the connection first wins: a local end is reported to the owner (which
+/// sends the reset), a remote end is not echoed back. Received data is flushed to the
+/// socket before it closes.
+/// </summary>
+internal sealed class LocalConnection
+{
+    private readonly Channel<ReadOnlyMemory<byte>> _toSocket = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _readStop = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ITunnelSender _sender;
+    private readonly Action<LocalConnection, string> _onLocalEnd;
+    private readonly ILogger _logger;
+    private readonly int _readSize;
+    private readonly long _bufferLimit;
+    private TaskCompletionSource? _drainWaiter;
+    private long _queuedBytes;
+    private long _bytesFromTunnel;
+    private long _bytesToTunnel;
+    private int _ending;
+    private Socket? _socket;
+
+    public LocalConnection(
+        ConnectionKey key, bool wireConnectionId, ITunnelSender sender, Action<LocalConnection, string> onLocalEnd,
+        int readSize, long bufferLimit, ILogger logger)
+    {
+        Key = key;
+        WireConnectionId = wireConnectionId ? key.ConnectionId : 0;
+        _sender = sender;
+        _onLocalEnd = onLocalEnd;
+        _readSize = Math.Clamp(readSize, 1, ProtocolLimits.MaxPayloadSize);
+        _bufferLimit = bufferLimit;
+        _logger = logger;
+        Started = DateTimeOffset.Now;
+    }
+
+    public ConnectionKey Key { get; }
+
+    /// <summary>The connection id put on sent messages: 0 for a V1/V2 stream.</summary>
+    public uint WireConnectionId { get; }
+
+    public DateTimeOffset Started { get; }
+
+    public ConnectionState State { get; private set; } = ConnectionState.Connecting;
+
+    /// <summary>Completes once the socket is closed and both loops have ended.</summary>
+    public Task Closed => _closed.Task;
+
+    public ConnectionInfo Snapshot() => new(
+        Key.ServiceId, Key.StreamId, Key.ConnectionId,
+        SafeEndPoint(s => s.LocalEndPoint), SafeEndPoint(s => s.RemoteEndPoint),
+        Interlocked.Read(ref _bytesFromTunnel), Interlocked.Read(ref _bytesToTunnel), Started, State);
+
+    /// <summary>Starts relaying on an accepted or connected socket.</summary>
+    public void Attach(Socket socket)
+    {
+        if (Volatile.Read(ref _ending) != 0)
+        {
+            // Closed while the destination was still connecting: nothing to relay.
+            socket.Dispose();
+            Finish();
+            return;
+        }
+
+        socket.NoDelay = true;
+        _socket = socket;
+        State = ConnectionState.Open;
+        _ = RunAsync(socket);
+    }
+
+    /// <summary>Destination: the target could not be reached.</summary>
+    public void FailToAttach(string reason)
+    {
+        EndLocally(reason);
+        Finish();
+    }
+
+    /// <summary>
+    /// Queues a payload received from the tunnel for the socket. Waits (applying backpressure
+    /// to the tunnel) while more than the buffer limit is queued.
+    /// </summary>
+    public ValueTask DeliverAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (payload.IsEmpty || Volatile.Read(ref _ending) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        long queued = Interlocked.Add(ref _queuedBytes, payload.Length);
+        if (!_toSocket.Writer.TryWrite(payload))
+        {
+            Interlocked.Add(ref _queuedBytes, -payload.Length);
+            return ValueTask.CompletedTask;
+        }
+
+        return queued > _bufferLimit ? WaitForDrainAsync(cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>The tunnel ended this connection (reset, replaced stream, lost WebSocket): flush and close; send nothing back.</summary>
+    public void CloseFromTunnel(string reason)
+    {
+        if (Interlocked.Exchange(ref _ending, 1) != 0)
+        {
+            return;
+        }
+
+        _logger.LogDebug("Closing {Key}: {Reason}", Key, reason);
+        State = ConnectionState.Closing;
+        _readStop.Cancel();
+        _toSocket.Writer.TryComplete();
+        if (_socket is null)
+        {
+            Finish();
+        }
+    }
+
+    private async ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
+    {
+        while (Interlocked.Read(ref _queuedBytes) > _bufferLimit && Volatile.Read(ref _ending) == 0)
+        {
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _drainWaiter, waiter);
+            if (Interlocked.Read(ref _queuedBytes) <= _bufferLimit)
+            {
+                break;
+            }
+
+            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(Socket socket)
+    {
+        var reading = ReadLoopAsync(socket);
+        var writing = WriteLoopAsync(socket);
+        await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        Finish();
+    }
+
+    private async Task ReadLoopAsync(Socket socket)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(_readSize);
+        string reason = "the local peer closed the connection";
+        try
+        {
+            var token = _readStop.Token;
+            while (true)
+            {
+                int read = await socket.ReceiveAsync(buffer.AsMemory(0, _readSize), SocketFlags.None, token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                var payload = ByteString.CopyFrom(buffer, 0, read);
+                await _sender.SendAsync(Messages.Data(Key.StreamId, Key.ServiceId, WireConnectionId, payload), token).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesToTunnel, read);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ChannelClosedException)
+        {
+            reason = $"local socket error: {ex.Message}";
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        EndLocally(reason);
+    }
+
+    private async Task WriteLoopAsync(Socket socket)
+    {
+        var reader = _toSocket.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var chunk))
+                {
+                    await socket.SendAsync(chunk, SocketFlags.None).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesFromTunnel, chunk.Length);
+                    if (Interlocked.Add(ref _queuedBytes, -chunk.Length) <= _bufferLimit)
+                    {
+                        Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
+                    }
+                }
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            EndLocally($"writing to the local socket failed: {ex.Message}");
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
+        }
+    }
+
+    private void EndLocally(string reason)
+    {
+        if (Interlocked.Exchange(ref _ending, 1) != 0)
+        {
+            return;
+        }
+
+        State = ConnectionState.Closing;
+        _logger.LogDebug("{Key} ended locally: {Reason}", Key, reason);
+        _readStop.Cancel();
+        _toSocket.Writer.TryComplete();
+        _onLocalEnd(this, reason);
+    }
+
+    private void Finish()
+    {
+        State = ConnectionState.Closed;
+        try
+        {
+            _socket?.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
+        _closed.TrySetResult();
+    }
+
+    private EndPoint? SafeEndPoint(Func<Socket, EndPoint?> get)
+    {
+        try
+        {
+            return _socket is { } s ? get(s) : null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Sockets;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Settings;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.Engine.Tunnel;
+
+/// <summary>
+/// The source end: one listener per service; the first connection of a service starts a
+/// stream (STREAM_START), further simultaneous ones join it (CONNECTION_START, V3 only).
+/// Listeners stay up through reconnects; a connection accepted while the tunnel is down is refused.
+/// </summary>
+internal sealed class SourceSide : TunnelSide
+{
+    private readonly ProtocolVersion _destinationClientType;
+    private readonly List<(string ServiceId, Socket Listener)> _listeners = new();
+    private readonly CancellationTokenSource _stop = new();
+    private int _lastStreamId;
+
+    public SourceSide(ProxySettings settings, ProtocolVersion destinationClientType, ILogger logger)
+        : base(settings, logger) => _destinationClientType = destinationClientType;
+
+    public override TunnelMode Mode => TunnelMode.Source;
+
+    /// <summary>The bound port of each service, keyed by service id ("" for V1).</summary>
+    public IReadOnlyDictionary<string, int> Ports
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _listeners.ToDictionary(l => l.ServiceId, l => ((IPEndPoint)l.Listener.LocalEndPoint!).Port);
+            }
+        }
+    }
+
+    /// <summary>Binds one listener per service and starts accepting.</summary>
+    /// <exception cref="TunnelStartException">an address or port cannot be bound.</exception>
+    public async Task StartListenersAsync(string bindAddress, CancellationToken cancellationToken)
+    {
+        var address = await ResolveBindAddressAsync(bindAddress, cancellationToken).ConfigureAwait(false);
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            Logger.LogWarning("Listening on the wildcard address {Address}: any host that can reach this machine can use the tunnel.", address);
+        }
+
+        foreach (var (serviceId, mapping) in Services)
+        {
+            var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                listener.Bind(new IPEndPoint(address, mapping.Port));
+                listener.Listen(Math.Max(16, Settings.TcpMaxActiveConnections));
+            }
+            catch (SocketException ex)
+            {
+                listener.Dispose();
+                StopListeners();
+                string name = serviceId.Length == 0 ? "the tunnel" : serviceId;
+                throw new TunnelStartException(TunnelStartFailure.PortInUse,
+                    $"Cannot listen for {name} on {ServiceMapping.FormatHostPort(address.ToString(), mapping.Port)}: {ex.Message}. Choose another port, or 0 for any free port.", ex);
+            }
+
+            lock (Gate)
+            {
+                _listeners.Add((serviceId, listener));
+            }
+
+            int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+            Logger.LogInformation("Listening for {Service} on {EndPoint}", serviceId.Length == 0 ? "the tunnel" : serviceId,
+                ServiceMapping.FormatHostPort(address.ToString(), port));
+            _ = AcceptLoopAsync(serviceId, listener, _stop.Token);
+        }
+    }
+
+    /// <summary>Closes every listener.</summary>
+    public void StopListeners()
+    {
+        _stop.Cancel();
+        lock (Gate)
+        {
+            foreach (var (_, listener) in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            _listeners.Clear();
+        }
+    }
+
+    private static async Task<IPAddress> ResolveBindAddressAsync(string bindAddress, CancellationToken cancellationToken)
+    {
+        if (string.Equals(bindAddress, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        if (IPAddress.TryParse(bindAddress.Trim('[', ']'), out var parsed))
+        {
+            return parsed;
+        }
+
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(bindAddress, cancellationToken).ConfigureAwait(false);
+            return addresses.FirstOrDefault() ?? throw new SocketException((int)SocketError.HostNotFound);
+        }
+        catch (SocketException ex)
+        {
+            throw new TunnelStartException(TunnelStartFailure.InvalidOptions,
+                $"Bind address '{bindAddress}' does not resolve ({ex.Message}). Give an IP address or a local host name.", ex);
+        }
+    }
+
+    private async Task AcceptLoopAsync(string serviceId, Socket listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                Logger.LogWarning("Accepting a connection for {Service} failed: {Reason}", serviceId, ex.Message);
+                continue;
+            }
+
+            try
+            {
+                await OnAcceptedAsync(serviceId, accepted, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+            {
+                accepted.Dispose();
+            }
+        }
+    }
+
+    private async Task OnAcceptedAsync(string serviceId, Socket socket, CancellationToken cancellationToken)
+    {
+        if (!IsLinked)
+        {
+            Logger.LogWarning("Refused a connection for {Service} from {Remote}: the tunnel is not connected right now.", serviceId, socket.RemoteEndPoint);
+            socket.Dispose();
+            return;
+        }
+
+        Message start;
+        LocalConnection connection;
+        lock (Gate)
+        {
+            var service = FindService(serviceId)!;
+            bool multiConnection = Version == ProtocolVersion.V3 && _destinationClientType == ProtocolVersion.V3;
+            if (service.Connections.Count >= Settings.TcpMaxActiveConnections)
+            {
+                Logger.LogWarning("Refused a connection for {Service}: {Count} connections are active, the maximum (tcp.max_active_connections).",
+                    serviceId, service.Connections.Count);
+                socket.Dispose();
+                return;
+            }
+
+            if (service.ActiveStreamId != 0 && (!multiConnection || !service.UsesConnectionIds))
+            {
+                if (service.Connections.Count > 0)
+                {
+                    Logger.LogWarning("Refused a second connection for {Service}: the destination speaks {Version}, which carries one connection per service.",
+                        serviceId, multiConnection ? "V2" : _destinationClientType.ToString());
+                    socket.Dispose();
+                    return;
+                }
+
+                service.EndStream();
+            }
+
+            if (service.ActiveStreamId == 0)
+            {
+                service.ActiveStreamId = NextStreamId();
+                service.UsesConnectionIds = multiConnection;
+                service.NextConnectionId = 2;
+                connection = AddConnection(service, 1);
+                start = Messages.StreamStart(service.ActiveStreamId, service.ServiceId, connection.WireConnectionId);
+            }
+            else
+            {
+                connection = AddConnection(service, service.NextConnectionId++);
+                start = Messages.ConnectionStart(service.ActiveStreamId, service.ServiceId, connection.Key.ConnectionId);
+            }
+        }
+
+        // The start goes out before any DATA of the connection: the read loop begins after it is queued.
+        try
+        {
+            await SendAsync(start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+        {
+            socket.Dispose();
+            connection.FailToAttach("the tunnel went down before the stream started");
+            return;
+        }
+
+        connection.Attach(socket);
+        Logger.LogInformation("Connection {Key} opened from {Remote}", connection.Key, socket.RemoteEndPoint);
+        Announce(connection, "Opened");
+    }
+
+    private int NextStreamId()
+    {
+        int next = _lastStreamId + 1;
+        _lastStreamId = next == int.MaxValue ? 0 : next;
+        return next;
+    }
+}
