@@ -77,39 +77,55 @@ public sealed class TunnelLink : IAsyncDisposable
         return end;
     }
 
-    /// <summary>Sends what is queued, then closes the WebSocket with a normal close.</summary>
-    public async Task StopAsync(TimeSpan timeout)
+    /// <summary>
+    /// Sends what is queued, then closes the WebSocket with <paramref name="status"/> and waits
+    /// (within <paramref name="timeout"/>) for the other end to answer the close.
+    /// </summary>
+    public async Task StopAsync(
+        TimeSpan timeout, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure, string description = "local proxy stopped")
     {
+        _stopRequested = true;
         _sendQueue.Writer.TryComplete();
         using var cts = new CancellationTokenSource(timeout);
         try
         {
             await _drained.Task.WaitAsync(cts.Token).ConfigureAwait(false);
-            if (_socket.State == WebSocketState.Open)
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "local proxy stopped", cts.Token).ConfigureAwait(false);
+                await _socket.CloseOutputAsync(status, description, cts.Token).ConfigureAwait(false);
             }
+
+            await _receiveEnded.Task.WaitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or WebSocketException or ObjectDisposedException)
         {
             _logger.LogDebug("Closing the WebSocket did not finish cleanly: {Reason}", ex.Message);
         }
         finally
         {
-            _stopRequested = true;
             _stop.Cancel();
         }
     }
 
+    /// <summary>Closes the WebSocket at once, without a close handshake.</summary>
+    public void Abort()
+    {
+        _stopRequested = true;
+        _sendQueue.Writer.TryComplete();
+        _socket.Abort();
+        _stop.Cancel();
+    }
+
     private volatile bool _stopRequested;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ValueTask DisposeAsync()
     {
         _sendQueue.Writer.TryComplete();
         _stop.Cancel();
         _socket.Dispose();
-        _stop.Dispose();
+        // _stop is not disposed: a concurrent StopAsync may still cancel it; it holds no timer.
         return ValueTask.CompletedTask;
     }
 
@@ -125,9 +141,10 @@ public sealed class TunnelLink : IAsyncDisposable
                 {
                     var status = _socket.CloseStatus;
                     string description = _socket.CloseStatusDescription ?? string.Empty;
-                    if (_socket.State == WebSocketState.CloseReceived)
+                    await AnswerCloseAsync(token).ConfigureAwait(false);
+                    if (_stopRequested)
                     {
-                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, string.Empty, token).ConfigureAwait(false);
+                        return Stopped();
                     }
 
                     return new LinkEnd(LinkEndKind.ClosedByService, $"The service closed the WebSocket ({(int?)status} {status}{(description.Length > 0 ? ": " + description : string.Empty)}).", status);
@@ -157,7 +174,25 @@ public sealed class TunnelLink : IAsyncDisposable
         }
         finally
         {
+            _receiveEnded.TrySetResult();
             await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task AnswerCloseAsync(CancellationToken token)
+    {
+        if (_socket.State != WebSocketState.CloseReceived)
+        {
+            return;
+        }
+
+        try
+        {
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, string.Empty, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The other end already went away; its close frame said all there was to say.
         }
     }
 

@@ -1,0 +1,344 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.Engine.Service;
+
+/// <summary>
+/// An in-process tunneling service on real sockets (ws, or wss with a self-signed
+/// certificate): it applies the handshake rules, pairs tokens, announces SERVICE_IDS,
+/// forwards messages in order between the two ends, replaces a peer that reconnects with
+/// the same token, and closes or expires tunnels. For offline demos and tests.
+/// </summary>
+public sealed class LocalTunnelService : IAsyncDisposable
+{
+    private readonly LocalTunnelServiceOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, LocalTunnel> _tunnels = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+
+    public LocalTunnelService(LocalTunnelServiceOptions? options = null)
+    {
+        _options = options ?? new LocalTunnelServiceOptions();
+        _logger = _options.LoggerFactory.CreateLogger("AwsTunnel.LocalService");
+        if (_options.UseTls)
+        {
+            Certificate = SelfSignedCertificate.Create();
+        }
+    }
+
+    /// <summary>The address proxies connect to (valid after <see cref="StartAsync"/>).</summary>
+    public Uri Endpoint { get; private set; } = new("ws://127.0.0.1:0");
+
+    /// <summary>The self-signed certificate served over wss; trust it on the proxies.</summary>
+    public X509Certificate2? Certificate { get; }
+
+    /// <summary>The certificate in PEM form, to write to a file for <c>--capath</c>.</summary>
+    public string? CertificatePem => Certificate?.ExportCertificatePem();
+
+    /// <summary>Every tunnel created, open or closed.</summary>
+    public IReadOnlyList<LocalTunnel> Tunnels => _tunnels.Values.OrderBy(t => t.CreatedAt).ToList();
+
+    /// <summary>Binds the listener and starts accepting proxies.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The local tunneling service is already started.");
+        }
+
+        var listener = new Socket(_options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(_options.Address, _options.Port));
+            listener.Listen(512);
+        }
+        catch (SocketException ex)
+        {
+            listener.Dispose();
+            throw new InvalidOperationException(
+                $"The local tunneling service cannot listen on {ServiceMappingHost(_options.Address)}:{_options.Port}: {ex.Message}. Choose another port, or 0 for any free port.", ex);
+        }
+
+        _listener = listener;
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        string host = _options.UseTls && IPAddress.IsLoopback(_options.Address) ? "localhost" : ServiceMappingHost(_options.Address);
+        Endpoint = new Uri($"{(_options.UseTls ? "wss" : "ws")}://{host}:{port}");
+        _logger.LogInformation("Local tunneling service listening on {Endpoint}", Endpoint);
+        _acceptLoop = AcceptLoopAsync(listener, _stop.Token);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Opens a tunnel for <paramref name="services"/> (none = a single-stream V1 tunnel).</summary>
+    public LocalTunnel CreateTunnel(IEnumerable<string>? services = null, TimeSpan? lifetime = null)
+    {
+        var ids = (services ?? Array.Empty<string>()).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
+        var duplicate = ids.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Service id '{duplicate.Key}' is given more than once. Give each service once.", nameof(services));
+        }
+
+        var life = lifetime ?? _options.DefaultTunnelLifetime;
+        if (life <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("A tunnel lifetime must be positive.", nameof(lifetime));
+        }
+
+        var tunnel = new LocalTunnel(ids, Endpoint, life, _logger);
+        _tunnels[tunnel.TunnelId] = tunnel;
+        _ = ExpireAsync(tunnel, life);
+        _logger.LogInformation("Created tunnel {TunnelId} with services [{Services}]", tunnel.TunnelId, string.Join(", ", ids));
+        return tunnel;
+    }
+
+    /// <summary>Finds a tunnel by id.</summary>
+    public LocalTunnel? FindTunnel(string tunnelId) => _tunnels.TryGetValue(tunnelId, out var t) ? t : null;
+
+    /// <summary>Closes a tunnel, as CloseTunnel does: both ends see the WebSocket close normally.</summary>
+    /// <exception cref="ArgumentException">no tunnel has that id.</exception>
+    public Task CloseTunnelAsync(string tunnelId)
+    {
+        var tunnel = FindTunnel(tunnelId) ?? throw new ArgumentException($"No tunnel with id '{tunnelId}' exists on this local service.", nameof(tunnelId));
+        return tunnel.CloseAsync("closed by CloseTunnel");
+    }
+
+    /// <summary>Closes every tunnel and stops listening.</summary>
+    public async Task StopAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        _listener?.Dispose();
+        await Task.WhenAll(_tunnels.Values.Select(t => t.CloseAsync("the local tunneling service stopped"))).ConfigureAwait(false);
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static string ServiceMappingHost(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+
+    private async Task ExpireAsync(LocalTunnel tunnel, TimeSpan lifetime)
+    {
+        try
+        {
+            var delay = lifetime > TimeSpan.FromDays(24) ? TimeSpan.FromDays(24) : lifetime;
+            await Task.WhenAny(Task.Delay(delay, _stop.Token), tunnel.Closed).ConfigureAwait(false);
+            if (!_stop.IsCancellationRequested)
+            {
+                await tunnel.CloseAsync("the tunnel expired").ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            _ = ServeAsync(client, cancellationToken);
+        }
+    }
+
+    private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
+    {
+        client.NoDelay = true;
+        Stream stream = new NetworkStream(client, ownsSocket: true);
+        string channelId = Guid.NewGuid().ToString("N");
+        try
+        {
+            using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(10));
+            if (Certificate is not null)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = tls;
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = Certificate,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                }, handshakeTimeout.Token).ConfigureAwait(false);
+            }
+
+            var request = await HttpUpgradeRequest.ReadAsync(stream, handshakeTimeout.Token).ConfigureAwait(false);
+            if (request is null)
+            {
+                await HttpUpgradeRequest.WriteRejectionAsync(stream, 400,
+                    $"Malformed or oversized handshake (the limit is {HttpUpgradeRequest.MaxRequestBytes} bytes).", channelId, cancellationToken).ConfigureAwait(false);
+                await stream.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
+            var admission = Admit(request);
+            if (admission.Status != 101)
+            {
+                _logger.LogInformation("Refused a handshake with HTTP {Status} (channel {ChannelId}): {Reason}", admission.Status, channelId, admission.Reason);
+                await HttpUpgradeRequest.WriteRejectionAsync(stream, admission.Status, admission.Reason, channelId, cancellationToken).ConfigureAwait(false);
+                await stream.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
+            await HttpUpgradeRequest.WriteAcceptAsync(stream, request.Header("Sec-WebSocket-Key")[0],
+                Subprotocols.NameOf(admission.Version), channelId, cancellationToken).ConfigureAwait(false);
+            var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                SubProtocol = Subprotocols.NameOf(admission.Version),
+                KeepAliveInterval = TimeSpan.Zero,
+            });
+            await RunPeerAsync(admission, socket, channelId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            _logger.LogDebug("Connection (channel {ChannelId}) ended during the handshake: {Reason}", channelId, ex.Message);
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunPeerAsync(Admission admission, WebSocket socket, string channelId, CancellationToken cancellationToken)
+    {
+        var tunnel = admission.Tunnel!;
+        var link = new TunnelLink(socket, _logger);
+        var peer = new ServicePeer(admission.Mode, link, admission.Version, channelId);
+        tunnel.Attach(peer, admission.ClientToken);
+        _logger.LogInformation("Tunnel {TunnelId}: {Mode} connected with {Subprotocol} (channel {ChannelId})",
+            tunnel.TunnelId, admission.Mode.ToWire(), Subprotocols.NameOf(admission.Version), channelId);
+
+        var end = await link.RunAsync(async (message, token) =>
+        {
+            var check = MessageRules.CheckSentByProxy(message, peer.Mode);
+            if (check.Outcome == MessageOutcome.Violation)
+            {
+                _logger.LogWarning("Tunnel {TunnelId}: {Mode} broke the protocol: {Reason}. Closing its WebSocket.",
+                    tunnel.TunnelId, peer.Mode.ToWire(), check.Reason);
+                _ = peer.CloseAsync(WebSocketCloseStatus.ProtocolError, check.Reason!);
+                return;
+            }
+
+            await tunnel.ForwardAsync(peer, message, token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+        tunnel.Detach(peer);
+        _logger.LogInformation("Tunnel {TunnelId}: {Mode} disconnected (channel {ChannelId}): {Reason}",
+            tunnel.TunnelId, admission.Mode.ToWire(), channelId, end.Description);
+        await link.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private Admission Admit(HttpUpgradeRequest request)
+    {
+        if (request.Method != "GET")
+        {
+            return Admission.Refuse(400, $"Method {request.Method} is not allowed; the handshake is a GET.");
+        }
+
+        if (request.Path != "/tunnel")
+        {
+            return Admission.Refuse(400, $"Path '{request.Path}' is not served; connect to /tunnel.");
+        }
+
+        if (!TunnelModeNames.TryParseWire(request.QueryValue("local-proxy-mode"), out var mode))
+        {
+            return Admission.Refuse(400, "local-proxy-mode must be 'source' or 'destination'.");
+        }
+
+        if (!request.HeaderTokens("Upgrade").Contains("websocket", StringComparer.OrdinalIgnoreCase) ||
+            request.Header("Sec-WebSocket-Key").Count != 1 ||
+            !request.Header("Sec-WebSocket-Version").Contains("13"))
+        {
+            return Admission.Refuse(400, "Not a WebSocket upgrade (version 13) request.");
+        }
+
+        var offered = request.HeaderTokens("Sec-WebSocket-Protocol");
+        ProtocolVersion? version = null;
+        for (var v = _options.MaxProtocol; v >= ProtocolVersion.V1; v--)
+        {
+            if (offered.Contains(Subprotocols.NameOf(v)))
+            {
+                version = v;
+                break;
+            }
+        }
+
+        if (version is null)
+        {
+            return Admission.Refuse(400, $"No supported subprotocol offered (offered: {string.Join(", ", offered)}).");
+        }
+
+        var tokens = request.Header("access-token").Concat(request.Cookie("awsiot-tunnel-token")).ToList();
+        if (tokens.Count != 1)
+        {
+            return Admission.Refuse(401, tokens.Count == 0
+                ? "No access token: send the access-token header or the awsiot-tunnel-token cookie."
+                : "More than one access token was sent; send exactly one.");
+        }
+
+        var clientTokens = request.Header("client-token");
+        if (clientTokens.Count > 1 || (clientTokens.Count == 1 && !Tunnel.TunnelOptions.IsValidClientToken(clientTokens[0])))
+        {
+            return Admission.Refuse(400, "The client-token header must be one value of 32 to 128 letters, digits or '-'.");
+        }
+
+        string? clientToken = clientTokens.Count == 1 ? clientTokens[0] : null;
+        foreach (var tunnel in _tunnels.Values)
+        {
+            if (tunnel.ModeOf(tokens[0]) is not { } tokenMode)
+            {
+                continue;
+            }
+
+            if (tokenMode != mode)
+            {
+                return Admission.Refuse(400, $"The access token is for {tokenMode.ToWire()} mode, but local-proxy-mode is {mode.ToWire()}.");
+            }
+
+            var refusal = tunnel.Admit(mode, clientToken);
+            return refusal is null
+                ? new Admission(101, string.Empty, tunnel, mode, version.Value, clientToken)
+                : Admission.Refuse(tunnel.IsOpen ? 401 : 410, $"The access token is not accepted: {refusal}.");
+        }
+
+        return Admission.Refuse(401, "The access token is not valid for any tunnel.");
+    }
+
+    private sealed record Admission(int Status, string Reason, LocalTunnel? Tunnel, TunnelMode Mode, ProtocolVersion Version, string? ClientToken)
+    {
+        public static Admission Refuse(int status, string reason) => new(status, reason, null, default, default, null);
+    }
+}
