@@ -135,13 +135,14 @@ public sealed class TunnelClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            await AbortStartAsync().ConfigureAwait(false);
-            throw new TunnelStartException(TunnelStartFailure.Timeout,
+            var timedOut = new TunnelStartException(TunnelStartFailure.Timeout,
                 $"The session did not start within {_options.StartTimeout.TotalSeconds:0.#} s. Check the endpoint and network, or allow more time.");
+            await AbortStartAsync(timedOut.Message).ConfigureAwait(false);
+            throw timedOut;
         }
-        catch
+        catch (Exception ex)
         {
-            await AbortStartAsync().ConfigureAwait(false);
+            await AbortStartAsync(ex.Message).ConfigureAwait(false);
             throw;
         }
 
@@ -394,8 +395,9 @@ public sealed class TunnelClient : IAsyncDisposable
         return null;
     }
 
-    private async Task AbortStartAsync()
+    private async Task AbortStartAsync(string reason)
     {
+        _completion.TrySetResult(new TunnelEnd(TunnelEndReason.StartFailed, reason));
         (_side as SourceSide)?.StopListeners();
         (_side as DestinationSide)?.Stop();
         _lifetime.Cancel();

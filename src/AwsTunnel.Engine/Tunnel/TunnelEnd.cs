@@ -17,6 +17,8 @@ public enum TunnelEndReason
     ServiceMismatch,
     /// <summary>The service broke the protocol and reconnecting on data errors is off.</summary>
     ProtocolError,
+    /// <summary>The session never started (StartAsync threw).</summary>
+    StartFailed,
 }
 
 /// <summary>How and why a session ended.</summary>

@@ -98,6 +98,6 @@ public sealed partial record TunnelOptions
     public override string ToString() =>
         $"{Mode} {ServiceUri} services=[{string.Join(", ", Services)}] access-token=<redacted> client-token={(ClientToken is null ? "<none>" : "<redacted>")}";
 
-    [GeneratedRegex("^[a-zA-Z0-9-]{32,128}$")]
+    [GeneratedRegex("^[a-zA-Z0-9-]{32,128}\\z")]
     private static partial Regex ClientTokenPattern();
 }
