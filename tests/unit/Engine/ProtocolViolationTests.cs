@@ -195,6 +195,6 @@ public sealed class SourceViolationTests
         var start = await service.ReceiveUntilAsync(m => m.Type == Message.Types.Type.StreamStart);
         Assert.Equal("SSH1", start.ServiceId);
         Assert.Contains(logs.Lines, l => l.Contains("was sent to a source"));
-        Assert.Empty(source.Connections().Where(c => c.StreamId == 7));
+        Assert.DoesNotContain(source.Connections(), c => c.StreamId == 7);
     }
 }
