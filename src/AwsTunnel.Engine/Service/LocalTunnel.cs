@@ -194,6 +194,20 @@ public sealed class LocalTunnel
         }
     }
 
+    /// <summary>Fault injection: cuts both ends' WebSockets without a close handshake, as a network loss would.</summary>
+    internal void DropConnections()
+    {
+        ServicePeer? source, destination;
+        lock (_gate)
+        {
+            source = _source.Peer;
+            destination = _destination.Peer;
+        }
+
+        source?.Link.Abort();
+        destination?.Link.Abort();
+    }
+
     /// <summary>Closes the tunnel: both ends see a normal close and the tokens stop working.</summary>
     internal async Task CloseAsync(string reason)
     {

@@ -56,17 +56,23 @@ public sealed class LocalTunnelService : IAsyncDisposable
             throw new InvalidOperationException("The local tunneling service is already started.");
         }
 
+        Bind(_options.Port);
+        return Task.CompletedTask;
+    }
+
+    private void Bind(int requestedPort)
+    {
         var listener = new Socket(_options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.Bind(new IPEndPoint(_options.Address, _options.Port));
+            listener.Bind(new IPEndPoint(_options.Address, requestedPort));
             listener.Listen(512);
         }
         catch (SocketException ex)
         {
             listener.Dispose();
             throw new InvalidOperationException(
-                $"The local tunneling service cannot listen on {ServiceMappingHost(_options.Address)}:{_options.Port}: {ex.Message}. Choose another port, or 0 for any free port.", ex);
+                $"The local tunneling service cannot listen on {ServiceMappingHost(_options.Address)}:{requestedPort}: {ex.Message}. Choose another port, or 0 for any free port.", ex);
         }
 
         _listener = listener;
@@ -75,7 +81,6 @@ public sealed class LocalTunnelService : IAsyncDisposable
         Endpoint = new Uri($"{(_options.UseTls ? "wss" : "ws")}://{host}:{port}");
         _logger.LogInformation("Local tunneling service listening on {Endpoint}", Endpoint);
         _acceptLoop = AcceptLoopAsync(listener, _stop.Token);
-        return Task.CompletedTask;
     }
 
     /// <summary>Opens a tunnel for <paramref name="services"/> (none = a single-stream V1 tunnel).</summary>
@@ -110,6 +115,37 @@ public sealed class LocalTunnelService : IAsyncDisposable
     {
         var tunnel = FindTunnel(tunnelId) ?? throw new ArgumentException($"No tunnel with id '{tunnelId}' exists on this local service.", nameof(tunnelId));
         return tunnel.CloseAsync("closed by CloseTunnel");
+    }
+
+    /// <summary>
+    /// Fault injection: cuts the WebSockets of a tunnel's proxies without a close handshake,
+    /// as a network loss would. The tunnel stays open, so the proxies reconnect.
+    /// </summary>
+    /// <exception cref="ArgumentException">no tunnel has that id.</exception>
+    public void DropConnections(string tunnelId)
+    {
+        var tunnel = FindTunnel(tunnelId) ?? throw new ArgumentException($"No tunnel with id '{tunnelId}' exists on this local service.", nameof(tunnelId));
+        tunnel.DropConnections();
+    }
+
+    /// <summary>
+    /// Fault injection: the service goes down for <paramref name="downtime"/> (listener closed,
+    /// every WebSocket cut) and comes back on the same port with the same tunnels.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        var listener = _listener ?? throw new InvalidOperationException("The local tunneling service is not started.");
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        _listener = null;
+        listener.Dispose();
+        foreach (var tunnel in _tunnels.Values)
+        {
+            tunnel.DropConnections();
+        }
+
+        _logger.LogInformation("Local tunneling service down for {Downtime} ms", downtime.TotalMilliseconds);
+        await Task.Delay(downtime, _stop.Token).ConfigureAwait(false);
+        Bind(port);
     }
 
     /// <summary>Closes every tunnel and stops listening.</summary>
@@ -163,13 +199,17 @@ public sealed class LocalTunnelService : IAsyncDisposable
             {
                 client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-
+                return;
+            }
+            catch (SocketException) when (!ReferenceEquals(listener, _listener) || cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _logger.LogDebug("Accepting a connection failed: {Reason}", ex.Message);
                 continue;
             }
 
