@@ -1,2 +1,12 @@
-// Placeholder entry point; the CLI is built in src/AwsTunnel.Cli.
-return 0;
+using System.Collections;
+using AwsTunnel.Cli;
+
+// `awstunnel`: the reference localproxy's command line over the AwsTunnel engine.
+using var signals = new ShutdownSignals();
+var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+{
+    environment[(string)variable.Key] = variable.Value as string;
+}
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error, environment, signals.Token);

@@ -25,6 +25,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Socket? _listener;
     private Task? _acceptLoop;
+    private int _stopping;
 
     public LocalTunnelService(LocalTunnelServiceOptions? options = null)
     {
@@ -151,14 +152,15 @@ public sealed class LocalTunnelService : IAsyncDisposable
     /// <summary>Closes every tunnel and stops listening.</summary>
     public async Task StopAsync()
     {
-        if (_stop.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
         {
             return;
         }
 
-        _stop.Cancel();
+        // Close the tunnels first, so the proxies see a normal close rather than a cut connection.
         _listener?.Dispose();
         await Task.WhenAll(_tunnels.Values.Select(t => t.CloseAsync("the local tunneling service stopped"))).ConfigureAwait(false);
+        _stop.Cancel();
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);

@@ -1,0 +1,26 @@
+using AwsTunnel.Engine.Protocol;
+
+namespace AwsTunnel.Cli;
+
+/// <summary>Parses the enumerated flag values the way the reference proxy spells them.</summary>
+internal static class FlagValues
+{
+    /// <summary><c>source</c>/<c>src</c> or <c>destination</c>/<c>dst</c>, any case.</summary>
+    /// <exception cref="UsageException">anything else.</exception>
+    public static TunnelMode ParseMode(string text, string flag) => text.Trim().ToLowerInvariant() switch
+    {
+        "source" or "src" => TunnelMode.Source,
+        "destination" or "dst" => TunnelMode.Destination,
+        _ => throw new UsageException($"{flag} '{text}' is not a mode. Give source (or src) or destination (or dst)."),
+    };
+
+    /// <summary><c>V1</c>, <c>V2</c> or <c>V3</c>, any case.</summary>
+    /// <exception cref="UsageException">anything else.</exception>
+    public static ProtocolVersion ParseProtocolVersion(string text, string flag) => text.Trim().ToUpperInvariant() switch
+    {
+        "V1" => ProtocolVersion.V1,
+        "V2" => ProtocolVersion.V2,
+        "V3" => ProtocolVersion.V3,
+        _ => throw new UsageException($"{flag} '{text}' is not a protocol version. Give V1, V2 or V3."),
+    };
+}

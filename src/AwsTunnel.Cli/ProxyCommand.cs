@@ -1,0 +1,148 @@
+using System.CommandLine;
+
+namespace AwsTunnel.Cli;
+
+/// <summary>
+/// The root command: the reference local proxy's flags, translated into engine options
+/// and run as one session.
+/// </summary>
+internal sealed class ProxyCommand
+{
+    private readonly CliContext _context;
+
+    private readonly Option<string?> _accessToken = new("--access-token", "-t")
+    {
+        Description = $"The tunnel's source or destination access token. Prefer the {ProxyArguments.AccessTokenVariable} environment variable: command lines are visible to other users.",
+        HelpName = "TOKEN",
+    };
+
+    private readonly Option<string?> _clientToken = new("--client-token", "-i")
+    {
+        Description = "A client token (^[a-zA-Z0-9-]{32,128}$, e.g. a UUID) sent on every connect so reconnects can reuse the access token.",
+        HelpName = "TOKEN",
+    };
+
+    private readonly Option<string?> _region = new("--region", "-r")
+    {
+        Description = $"The region the tunnel was opened in, e.g. us-east-1 (or {ProxyArguments.RegionVariable}).",
+        HelpName = "REGION",
+    };
+
+    private readonly Option<string?> _endpoint = new("--proxy-endpoint", "-e")
+    {
+        Description = $"The service endpoint instead of a region: HOST[:PORT] (wss), ws://… or wss://… (or {ProxyArguments.EndpointVariable}).",
+        HelpName = "ENDPOINT",
+    };
+
+    private readonly Option<string?> _sourcePorts = new("--source-listen-port", "-s")
+    {
+        Description = "Source mode: where to listen, e.g. 5555 or SSH1=5555,SSH2=6666 (0 = a free port).",
+        HelpName = "PORTS",
+    };
+
+    private readonly Option<string?> _destinationApps = new("--destination-app", "-d")
+    {
+        Description = "Destination mode: where to connect, e.g. 22, host:22 or SSH1=host:22,HTTP=[::1]:80.",
+        HelpName = "TARGETS",
+    };
+
+    private readonly Option<string?> _mode = new("--mode", "-m")
+    {
+        Description = "source (src) or destination (dst). Inferred from -s or -d when absent.",
+        HelpName = "MODE",
+    };
+
+    private readonly Option<string?> _bindAddress = new("--local-bind-address", "-b")
+    {
+        Description = "Source mode: the address to listen on (default localhost).",
+        HelpName = "ADDRESS",
+    };
+
+    private readonly Option<string?> _caPath = new("--capath", "-c")
+    {
+        Description = "A directory of PEM/CRT CA certificates trusted in addition to the system's.",
+        HelpName = "DIR",
+    };
+
+    private readonly Option<bool> _noSslHostVerify = new("--no-ssl-host-verify", "-k")
+    {
+        Description = "Do not verify the service's certificate. Unsafe: the connection can be intercepted.",
+    };
+
+    private readonly Option<string?> _verbose = new("--verbose", "-v")
+    {
+        Description = "Log level on stderr: 0 off, 1 fatal, 2 error, 3 warning, 4 info (default), 5 debug, 6 trace.",
+        HelpName = "0-6",
+    };
+
+    private readonly Option<string?> _destinationClientType = new("--destination-client-type", "-y")
+    {
+        Description = "Source mode: the destination's protocol, V1, V2 or V3 (default). V1/V2 use no connection ids.",
+        HelpName = "V1|V2|V3",
+    };
+
+    /// <summary>Reference flags the engine cannot serve yet; accepted so the error can say so.</summary>
+    private readonly Option<string?>[] _notSupported =
+    {
+        new("--config") { Hidden = true },
+        new("--config-dir") { Hidden = true },
+        new("--settings-json") { Hidden = true },
+        new("--export-default-settings") { Hidden = true },
+    };
+
+    public ProxyCommand(CliContext context) => _context = context;
+
+    /// <summary>Adds the flags and the action to the root command.</summary>
+    public void AddTo(RootCommand root)
+    {
+        foreach (var option in new Option[]
+                 {
+                     _accessToken, _clientToken, _region, _endpoint, _sourcePorts, _destinationApps, _mode,
+                     _bindAddress, _caPath, _noSslHostVerify, _verbose, _destinationClientType,
+                 }.Concat(_notSupported))
+        {
+            root.Add(option);
+        }
+
+        root.SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        if (parseResult.GetValue(_accessToken) is not null)
+        {
+            _context.WriteWarning(
+                $"-t/--access-token puts the token on the command line, where other users of this machine can read it. Set {ProxyArguments.AccessTokenVariable} instead.");
+        }
+
+        if (parseResult.GetValue(_noSslHostVerify))
+        {
+            _context.WriteWarning("-k/--no-ssl-host-verify: the service's certificate is not verified; the connection can be intercepted.");
+        }
+
+        if (_notSupported.FirstOrDefault(o => parseResult.GetResult(o) is not null) is { } unsupported)
+        {
+            throw new UsageException($"{unsupported.Name} is not supported by this version of awstunnel yet.");
+        }
+
+        var arguments = new ProxyArguments
+        {
+            AccessToken = parseResult.GetValue(_accessToken),
+            ClientToken = parseResult.GetValue(_clientToken),
+            Region = parseResult.GetValue(_region),
+            Endpoint = parseResult.GetValue(_endpoint),
+            SourcePorts = parseResult.GetValue(_sourcePorts),
+            DestinationApps = parseResult.GetValue(_destinationApps),
+            Mode = parseResult.GetValue(_mode),
+            BindAddress = parseResult.GetValue(_bindAddress),
+            CaPath = parseResult.GetValue(_caPath),
+            NoSslHostVerify = parseResult.GetValue(_noSslHostVerify),
+            DestinationClientType = parseResult.GetValue(_destinationClientType),
+        };
+
+        var level = CliLogging.ParseVerbosity(parseResult.GetValue(_verbose));
+        using var loggerFactory = CliLogging.CreateFactory(level, _context.Error);
+        var options = arguments.ToTunnelOptions(_context, loggerFactory);
+        return await ProxySession.RunAsync(options, _context, cancellationToken);
+    }
+}

@@ -1,0 +1,95 @@
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Tunnel;
+
+namespace AwsTunnel.Cli;
+
+/// <summary>
+/// Runs one proxy session to its end: start, print what is listening or forwarded, wait
+/// for the tunnel to end or a signal, and turn the outcome into an exit code.
+/// </summary>
+internal static class ProxySession
+{
+    public static async Task<int> RunAsync(TunnelOptions options, CliContext context, CancellationToken cancellationToken)
+    {
+        TunnelClient client;
+        try
+        {
+            client = new TunnelClient(options);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
+
+        await using (client)
+        {
+            try
+            {
+                await client.StartAsync(cancellationToken);
+            }
+            catch (TunnelStartException ex)
+            {
+                context.WriteError(ex.Message);
+                return ExitCodes.FromStartFailure(ex.Failure);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Success;
+            }
+
+            ReportReady(client, options, context);
+            var end = await WaitForEndAsync(client, cancellationToken);
+            if (!end.IsSuccess)
+            {
+                context.WriteError(end.Message);
+            }
+
+            return ExitCodes.FromEnd(end.Reason);
+        }
+    }
+
+    /// <summary>Waits for the tunnel to end; a signal stops it cleanly first.</summary>
+    private static async Task<TunnelEnd> WaitForEndAsync(TunnelClient client, CancellationToken cancellationToken)
+    {
+        var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (cancellationToken.Register(() => stopRequested.TrySetResult()))
+        {
+            await Task.WhenAny(client.Completion, stopRequested.Task);
+        }
+
+        if (!client.Completion.IsCompleted)
+        {
+            await client.StopAsync();
+        }
+
+        return await client.Completion;
+    }
+
+    /// <summary>One stdout line per service, for scripts to read the bound ports or targets.</summary>
+    private static void ReportReady(TunnelClient client, TunnelOptions options, CliContext context)
+    {
+        if (client.Mode == TunnelMode.Source)
+        {
+            string host = DisplayHost(options.BindAddress ?? options.Settings.DefaultBindAddress);
+            foreach (var (serviceId, port) in client.Ports.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                string endPoint = ServiceMapping.FormatHostPort(host, port);
+                context.Out.WriteLine(serviceId.Length == 0 ? $"Listening on {endPoint}" : $"Listening for {serviceId} on {endPoint}");
+            }
+        }
+        else
+        {
+            foreach (var (serviceId, mapping) in client.Services.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                string target = ServiceMapping.FormatHostPort(mapping.Host ?? "localhost", mapping.Port);
+                context.Out.WriteLine(serviceId.Length == 0 ? $"Forwarding to {target}" : $"Forwarding {serviceId} to {target}");
+            }
+        }
+
+        context.Out.Flush();
+    }
+
+    /// <summary>The engine listens on loopback for "localhost"; say so, and unbracket literals.</summary>
+    private static string DisplayHost(string bindAddress) =>
+        string.Equals(bindAddress, "localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : bindAddress.Trim('[', ']');
+}
