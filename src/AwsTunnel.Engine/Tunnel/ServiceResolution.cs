@@ -10,6 +10,8 @@ namespace AwsTunnel.Engine.Tunnel;
 public static class ServiceResolution
 {
     /// <summary>The mappings to use, keyed by the service id on the wire ("" = the single V1 stream).</summary>
+    /// <param name="mode">Source or destination: only a source may leave services unmapped.</param>
+    /// <param name="local">The mappings given by the user.</param>
     /// <param name="announced">The SERVICE_IDS list; null when the service sent none (V1).</param>
     /// <exception cref="TunnelStartException">the sets do not match; the message lists both.</exception>
     public static IReadOnlyDictionary<string, ServiceMapping> Resolve(
