@@ -68,4 +68,11 @@ public sealed record ProxySettings
     /// socket to take them before reading from the tunnel pauses.
     /// </summary>
     public int ConnectionBufferLimitBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Our own: how long reading from the tunnel may pause for one local connection whose
+    /// buffer is full. A client that takes nothing for this long is reset, so it cannot
+    /// stall the other connections of the tunnel.
+    /// </summary>
+    public int ConnectionStallTimeoutMs { get; init; } = 2000;
 }

@@ -26,6 +26,7 @@ internal sealed class LocalConnection
     private readonly ILogger _logger;
     private readonly int _readSize;
     private readonly long _bufferLimit;
+    private readonly TimeSpan _stallTimeout;
     private TaskCompletionSource? _drainWaiter;
     private long _queuedBytes;
     private long _bytesFromTunnel;
@@ -35,7 +36,7 @@ internal sealed class LocalConnection
 
     public LocalConnection(
         ConnectionKey key, bool wireConnectionId, ITunnelSender sender, Action<LocalConnection, string> onLocalEnd,
-        int readSize, long bufferLimit, ILogger logger)
+        int readSize, long bufferLimit, TimeSpan stallTimeout, ILogger logger)
     {
         Key = key;
         WireConnectionId = wireConnectionId ? key.ConnectionId : 0;
@@ -43,6 +44,7 @@ internal sealed class LocalConnection
         _onLocalEnd = onLocalEnd;
         _readSize = Math.Clamp(readSize, 1, ProtocolLimits.MaxPayloadSize);
         _bufferLimit = bufferLimit;
+        _stallTimeout = stallTimeout;
         _logger = logger;
         Started = DateTimeOffset.Now;
     }
@@ -129,16 +131,28 @@ internal sealed class LocalConnection
 
     private async ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
     {
-        while (Interlocked.Read(ref _queuedBytes) > _bufferLimit && Volatile.Read(ref _ending) == 0)
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stall.CancelAfter(_stallTimeout);
+        try
         {
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.Exchange(ref _drainWaiter, waiter);
-            if (Interlocked.Read(ref _queuedBytes) <= _bufferLimit)
+            while (Interlocked.Read(ref _queuedBytes) > _bufferLimit && Volatile.Read(ref _ending) == 0)
             {
-                break;
-            }
+                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Exchange(ref _drainWaiter, waiter);
+                if (Interlocked.Read(ref _queuedBytes) <= _bufferLimit)
+                {
+                    break;
+                }
 
-            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await waiter.Task.WaitAsync(stall.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Nothing could be written for the whole stall timeout: the client stopped reading.
+            // Reset it (it cannot be flushed) so the rest of the tunnel keeps flowing.
+            EndLocally($"the local peer stopped reading ({Interlocked.Read(ref _queuedBytes)} bytes waited over {_stallTimeout.TotalMilliseconds:0} ms)");
+            _socket?.Dispose();
         }
     }
 

@@ -182,7 +182,8 @@ internal abstract class TunnelSide : ITunnelSender
         var key = new ConnectionKey(service.ServiceId, service.ActiveStreamId, connectionId);
         var connection = new LocalConnection(
             key, service.UsesConnectionIds, this, OnLocalEnd,
-            Math.Min(Settings.TcpReadBufferSize, Settings.MaxPayloadSize), Settings.ConnectionBufferLimitBytes, Logger);
+            Math.Min(Settings.TcpReadBufferSize, Settings.MaxPayloadSize), Settings.ConnectionBufferLimitBytes,
+            TimeSpan.FromMilliseconds(Settings.ConnectionStallTimeoutMs), Logger);
         service.Connections[connectionId] = connection;
         return connection;
     }
