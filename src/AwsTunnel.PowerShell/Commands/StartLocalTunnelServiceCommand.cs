@@ -1,0 +1,84 @@
+using System.Management.Automation;
+using System.Net;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Service;
+using AwsTunnel.PowerShell.Input;
+using AwsTunnel.PowerShell.LocalService;
+using AwsTunnel.PowerShell.Sessions;
+
+namespace AwsTunnel.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Starts an in-process tunneling service on loopback, the offline stand-in for AWS IoT Secure Tunneling.</para>
+/// <para type="description">Start-LocalTunnelService runs the service side of the secure tunneling protocol in this PowerShell process: handshake rules, token pairing, SERVICE_IDS, forwarding, peer replacement, tunnel close and expiry, over ws or (with -UseTls) wss with a self-signed certificate. Tunnels on it come from New-LocalTunnel and pipe into Start-TunnelSource and Start-TunnelDestination like Open-IOTSTTunnel output. The first service started in a PowerShell session is its default, used by New-LocalTunnel; it stops with Stop-LocalTunnelService or when the session closes.</para>
+/// </summary>
+/// <example>
+/// <code>$service = Start-LocalTunnelService
+/// $service.Endpoint</code>
+/// <para>Starts the service on a free loopback port (ws).</para>
+/// </example>
+/// <example>
+/// <code>Start-LocalTunnelService -UseTls -Port 8443 -MaxProtocol V2</code>
+/// <para>Serves wss on port 8443 and speaks at most protocol V2, to test older peers.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Start, "LocalTunnelService", SupportsShouldProcess = true)]
+[OutputType(typeof(LocalTunnelServiceInfo))]
+public sealed class StartLocalTunnelServiceCommand : PSCmdlet
+{
+    /// <summary>
+    /// <para type="description">The port to listen on; 0 (default) picks a free one.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>
+    /// <para type="description">The address to listen on. Default 127.0.0.1; keep it on loopback unless other machines must connect.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// <para type="description">Serve wss with a self-signed certificate made in memory. Local tunnels carry the certificate, so piped Start cmdlets trust it.</para>
+    /// </summary>
+    [Parameter]
+    public SwitchParameter UseTls { get; set; }
+
+    /// <summary>
+    /// <para type="description">The highest protocol version the service selects: V3 (default), V2 or V1.</para>
+    /// </summary>
+    [Parameter]
+    public ProtocolVersion MaxProtocol { get; set; } = ProtocolVersion.V3;
+
+    /// <summary>
+    /// <para type="description">Lifetime of tunnels created without -Lifetime: a TimeSpan or seconds. Default 12 hours, as the AWS service.</para>
+    /// </summary>
+    [Parameter]
+    [SecondsTransformation]
+    public TimeSpan? TunnelLifetime { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecord()
+    {
+        if (!IPAddress.TryParse(Address, out var address))
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidOptions(new ArgumentException(
+                $"Address '{Address}' is not an IP address. Give one such as 127.0.0.1 or ::1."), "InvalidAddress"));
+            return;
+        }
+
+        if (!ShouldProcess($"{Address}:{Port}", "Start local tunneling service"))
+        {
+            return;
+        }
+
+        var options = new LocalTunnelServiceOptions { Address = address, Port = Port, UseTls = UseTls, MaxProtocol = MaxProtocol };
+        if (TunnelLifetime is { } lifetime)
+        {
+            options = options with { DefaultTunnelLifetime = lifetime };
+        }
+
+        WriteObject(LocalServices.Start(this, options));
+    }
+}

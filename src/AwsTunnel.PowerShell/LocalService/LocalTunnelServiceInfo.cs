@@ -1,0 +1,91 @@
+using System.Security.Cryptography.X509Certificates;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Service;
+
+namespace AwsTunnel.PowerShell.LocalService;
+
+/// <summary>
+/// A local tunneling service running in this PowerShell session (Start-LocalTunnelService):
+/// the offline stand-in for AWS IoT Secure Tunneling, for demos and Pester CI.
+/// </summary>
+public sealed class LocalTunnelServiceInfo
+{
+    private readonly Dictionary<string, LocalTunnelInfo> _tunnels = new(StringComparer.OrdinalIgnoreCase);
+
+    internal LocalTunnelServiceInfo(LocalTunnelService service, bool useTls, ProtocolVersion maxProtocol)
+    {
+        Service = service;
+        UseTls = useTls;
+        MaxProtocol = maxProtocol;
+        StartedAt = DateTimeOffset.Now;
+    }
+
+    internal LocalTunnelService Service { get; }
+
+    /// <summary>The address proxies connect to: ws://127.0.0.1:PORT, or wss://localhost:PORT with -UseTls.</summary>
+    public string Endpoint => Service.Endpoint.ToString();
+
+    /// <summary>The port the service listens on.</summary>
+    public int Port => Service.Endpoint.Port;
+
+    /// <summary>True when the service speaks wss with a self-signed certificate.</summary>
+    public bool UseTls { get; }
+
+    /// <summary>The highest protocol version the service selects.</summary>
+    public ProtocolVersion MaxProtocol { get; }
+
+    /// <summary>The self-signed certificate served over wss (null for ws). The Start cmdlets trust it when a tunnel is piped in.</summary>
+    public X509Certificate2? Certificate => Service.Certificate;
+
+    /// <summary>When the service started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>False once Stop-LocalTunnelService has run.</summary>
+    public bool IsRunning { get; private set; } = true;
+
+    /// <summary>The tunnels created on this service, open or closed.</summary>
+    public LocalTunnelInfo[] Tunnels
+    {
+        get
+        {
+            lock (_tunnels)
+            {
+                return _tunnels.Values.OrderBy(t => t.CreatedAt).ToArray();
+            }
+        }
+    }
+
+    /// <summary>How many tunnels are open.</summary>
+    public int OpenTunnels => Tunnels.Count(t => t.IsOpen);
+
+    /// <inheritdoc />
+    public override string ToString() => $"Local tunneling service at {Endpoint} ({(IsRunning ? "running" : "stopped")})";
+
+    internal LocalTunnelInfo CreateTunnel(IEnumerable<string> services, TimeSpan? lifetime)
+    {
+        var tunnel = new LocalTunnelInfo(Service.CreateTunnel(services, lifetime), this);
+        lock (_tunnels)
+        {
+            _tunnels[tunnel.TunnelId] = tunnel;
+        }
+
+        return tunnel;
+    }
+
+    internal LocalTunnelInfo? FindTunnel(string tunnelId)
+    {
+        lock (_tunnels)
+        {
+            return _tunnels.TryGetValue(tunnelId, out var t) ? t : null;
+        }
+    }
+
+    internal async Task StopAsync()
+    {
+        IsRunning = false;
+        await Service.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>For runspace teardown, which cannot await.</summary>
+    internal void StopBlocking() => Task.Run(StopAsync).Wait(TimeSpan.FromSeconds(10));
+}

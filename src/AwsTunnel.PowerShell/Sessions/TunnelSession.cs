@@ -1,0 +1,321 @@
+using System.ComponentModel;
+using System.Management.Automation;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Tunnel;
+using AwsTunnel.PowerShell.Logging;
+using AwsTunnel.PowerShell.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace AwsTunnel.PowerShell;
+
+/// <summary>
+/// A running local proxy session, as a PowerShell job. <c>Get-Job</c> lists it, <c>Stop-Job</c>
+/// stops the tunnel cleanly, <c>Wait-Job</c> returns when the tunnel ends, <c>Receive-Job</c>
+/// returns its stream open/close events and engine log records (Verbose, Debug, Warning,
+/// Error), and <c>Remove-Job</c> disposes it.
+/// Job state: Running while connected or reconnecting; Completed when the tunnel was closed
+/// by the service; Stopped after Stop-Job or Stop-TunnelSession; Failed when the session ended
+/// on an error (the reason is in the Error stream and JobStateInfo.Reason).
+/// </summary>
+public sealed class TunnelSession : Job2
+{
+    /// <summary>The PSJobTypeName of every session.</summary>
+    public const string JobTypeName = "TunnelSession";
+
+    private static readonly TimeSpan DisposeBudget = TimeSpan.FromSeconds(10);
+
+    private readonly object _stateGate = new();
+    private readonly TunnelClient _client;
+    private readonly SessionLog _log;
+    private readonly RunspaceScope _scope;
+    private Dictionary<string, int> _ports = new(StringComparer.OrdinalIgnoreCase);
+    private Task _watch = Task.CompletedTask;
+    private TunnelEnd? _end;
+    private int _stopRequested;
+    private int _disposed;
+
+    internal TunnelSession(TunnelClient client, SessionLog log, RunspaceScope scope, string command, string? name, string? tunnelId)
+        : base(command, name)
+    {
+        _client = client;
+        _log = log;
+        _scope = scope;
+        TunnelId = tunnelId;
+        PSJobTypeName = JobTypeName;
+        Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
+        Error = new PSDataCollection<ErrorRecord> { EnumeratorNeverBlocks = true };
+        Progress = new PSDataCollection<ProgressRecord> { EnumeratorNeverBlocks = true };
+        Verbose = new PSDataCollection<VerboseRecord> { EnumeratorNeverBlocks = true };
+        Debug = new PSDataCollection<DebugRecord> { EnumeratorNeverBlocks = true };
+        Warning = new PSDataCollection<WarningRecord> { EnumeratorNeverBlocks = true };
+        Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
+        _client.ConnectionChanged += OnConnectionChanged;
+    }
+
+    /// <summary>Source or destination.</summary>
+    public TunnelMode Mode => _client.Mode;
+
+    /// <summary>The tunneling service this session connects to.</summary>
+    public string Endpoint => _client.ServiceUri.ToString();
+
+    /// <summary>The tunnel's id, when it came with the input (TunnelId or TunnelArn).</summary>
+    public string? TunnelId { get; }
+
+    /// <summary>The engine's view: Connecting, Connected, Reconnecting, Stopping, Ended.</summary>
+    public TunnelState TunnelState => _client.State;
+
+    /// <summary>The negotiated protocol version.</summary>
+    public ProtocolVersion? Protocol => _client.Protocol;
+
+    /// <summary>The service's channel-id of the current WebSocket (quote it in support cases).</summary>
+    public string? ChannelId => _client.ChannelId;
+
+    /// <summary>The services the tunnel announced; empty for a V1 tunnel.</summary>
+    public string[] ServiceIds => _client.ServiceIds.ToArray();
+
+    /// <summary>The local mapping per service: the listening port (source) or the target (destination).</summary>
+    public string[] Services => _client.Services.Values.Select(m => m.ToString()).ToArray();
+
+    /// <summary>Source: the bound port per service id, e.g. <c>$s.Ports['SSH1']</c>. Empty for a destination.</summary>
+    public IDictionary<string, int> Ports => _ports;
+
+    /// <summary>How many times the WebSocket was reconnected.</summary>
+    public int Reconnects => _client.Reconnects;
+
+    /// <summary>When the session first connected.</summary>
+    public DateTimeOffset? ConnectedAt => _client.ConnectedAt;
+
+    /// <summary>Bytes sent over the current WebSocket.</summary>
+    public long BytesSent => _client.BytesSent;
+
+    /// <summary>Bytes received over the current WebSocket.</summary>
+    public long BytesReceived => _client.BytesReceived;
+
+    /// <summary>Live local connections right now.</summary>
+    public int StreamCount => _client.Connections().Count;
+
+    /// <summary>Why the session ended; null while it runs.</summary>
+    public TunnelEndReason? EndReason => _end?.Reason;
+
+    /// <summary>How the session ended, in words; null while it runs.</summary>
+    public string? EndMessage => _end?.Message;
+
+    /// <inheritdoc />
+    public override string StatusMessage => _end?.Message ?? _client.State.ToString();
+
+    /// <inheritdoc />
+    public override string Location => _client.ServiceUri.Authority;
+
+    /// <inheritdoc />
+    public override bool HasMoreData =>
+        Output.Count > 0 || Error.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Warning.Count > 0 ||
+        Progress.Count > 0 || Information.Count > 0;
+
+    /// <summary>One object per live local connection.</summary>
+    public TunnelStream[] GetStreams() => _client.Connections().Select(c => new TunnelStream(this, c)).ToArray();
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({Mode} {Endpoint}, {JobStateInfo.State})";
+
+    /// <summary>Called by the Start cmdlet once the engine reports the session ready.</summary>
+    internal void OnStarted()
+    {
+        _ports = new Dictionary<string, int>(_client.Ports, StringComparer.OrdinalIgnoreCase);
+        PSBeginTime = DateTime.Now;
+        _log.Redirect(WriteLog);
+        SetJobState(JobState.Running);
+        _watch = WatchAsync();
+    }
+
+    /// <summary>
+    /// Forgets a session whose start failed. The engine has already released everything, and
+    /// its client must not be stopped again, so this skips the normal dispose.
+    /// </summary>
+    internal void DiscardUnstarted()
+    {
+        Interlocked.Exchange(ref _disposed, 1);
+        _client.ConnectionChanged -= OnConnectionChanged;
+        base.Dispose(true);
+    }
+
+    /// <summary>Stops the tunnel; returns when the job has reached its final state.</summary>
+    internal async Task StopAsync()
+    {
+        Interlocked.Exchange(ref _stopRequested, 1);
+        lock (_stateGate)
+        {
+            if (IsFinished || JobStateInfo.State == JobState.NotStarted)
+            {
+                return;
+            }
+
+            if (JobStateInfo.State != JobState.Stopping)
+            {
+                SetJobState(JobState.Stopping);
+            }
+        }
+
+        await _client.StopAsync().ConfigureAwait(false);
+        await _watch.ConfigureAwait(false);
+    }
+
+    /// <summary>Sessions cannot be started again; they start in Start-TunnelSource/-Destination.</summary>
+    public override void StartJob() => throw NotSupported("start", "Start-TunnelSource or Start-TunnelDestination");
+
+    /// <inheritdoc cref="StartJob" />
+    public override void StartJobAsync() => throw NotSupported("start", "Start-TunnelSource or Start-TunnelDestination");
+
+    /// <summary>Stops the tunnel: open connections are reset, the WebSocket closed normally, ports released.</summary>
+    public override void StopJob() => StopAsync().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="StopJob()" />
+    public override void StopJob(bool force, string reason) => StopJob();
+
+    /// <summary>Stops the tunnel in the background and raises StopJobCompleted (what Stop-Job uses).</summary>
+    public override void StopJobAsync() => _ = StopInBackgroundAsync();
+
+    /// <inheritdoc cref="StopJobAsync()" />
+    public override void StopJobAsync(bool force, string reason) => StopJobAsync();
+
+    /// <summary>Not supported: a tunnel cannot be suspended.</summary>
+    public override void SuspendJob() => throw NotSupported("suspend", "Stop-TunnelSession");
+
+    /// <inheritdoc cref="SuspendJob()" />
+    public override void SuspendJobAsync() => throw NotSupported("suspend", "Stop-TunnelSession");
+
+    /// <inheritdoc cref="SuspendJob()" />
+    public override void SuspendJob(bool force, string reason) => SuspendJob();
+
+    /// <inheritdoc cref="SuspendJob()" />
+    public override void SuspendJobAsync(bool force, string reason) => SuspendJob();
+
+    /// <inheritdoc cref="SuspendJob()" />
+    public override void ResumeJob() => throw NotSupported("resume", "Start-TunnelSource or Start-TunnelDestination");
+
+    /// <inheritdoc cref="SuspendJob()" />
+    public override void ResumeJobAsync() => ResumeJob();
+
+    /// <summary>Not supported: a session never blocks.</summary>
+    public override void UnblockJob() => throw NotSupported("unblock", "Stop-TunnelSession");
+
+    /// <inheritdoc cref="UnblockJob" />
+    public override void UnblockJobAsync() => UnblockJob();
+
+    /// <summary>Stops the tunnel if it still runs and releases everything.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _client.ConnectionChanged -= OnConnectionChanged;
+            _scope.Remove(this);
+            // Dispose is synchronous by contract; the engine's stop has its own short budgets.
+            Task.Run(async () =>
+            {
+                await StopAsync().ConfigureAwait(false);
+                await _client.DisposeAsync().ConfigureAwait(false);
+            }).Wait(DisposeBudget);
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>The runspace's registry this session belongs to.</summary>
+    internal RunspaceScope Scope => _scope;
+
+    /// <summary>True once disposed (Remove-Job, runspace closed).</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    private bool IsFinished => JobStateInfo.State is JobState.Completed or JobState.Failed or JobState.Stopped;
+
+    private async Task StopInBackgroundAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        try
+        {
+            OnStopJobCompleted(new AsyncCompletedEventArgs(error, false, null));
+        }
+        catch (Exception)
+        {
+            // A subscriber's failure (e.g. Remove-Job's cleanup) must not become an unobserved task exception.
+        }
+    }
+
+    private async Task WatchAsync()
+    {
+        var end = await _client.Completion.ConfigureAwait(false);
+        _end = end;
+        PSEndTime = DateTime.Now;
+        lock (_stateGate)
+        {
+            if (end.Reason == TunnelEndReason.Stopped || Volatile.Read(ref _stopRequested) == 1)
+            {
+                SetJobState(JobState.Stopped);
+            }
+            else if (end.IsSuccess)
+            {
+                SetJobState(JobState.Completed);
+            }
+            else
+            {
+                var failure = new TunnelSessionException(end.Reason, end.Message);
+                Error.Add(new ErrorRecord(failure, "Session" + end.Reason, ErrorCategory.ConnectionError, Name));
+                SetJobState(JobState.Failed);
+            }
+        }
+    }
+
+    private void OnConnectionChanged(object? sender, ConnectionEvent e)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Output.Add(PSObject.AsPSObject(new TunnelStreamEvent(this, e)));
+        }
+    }
+
+    private void WriteLog(LogEntry entry)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        switch (entry.Level)
+        {
+            case LogLevel.Trace or LogLevel.Debug:
+                Debug.Add(new DebugRecord(entry.Message));
+                break;
+            case LogLevel.Information:
+                Verbose.Add(new VerboseRecord(entry.Message));
+                break;
+            case LogLevel.Warning:
+                Warning.Add(new WarningRecord(entry.Message));
+                break;
+            default:
+                Error.Add(new ErrorRecord(new TunnelSessionException(null, entry.Message), "EngineError", ErrorCategory.NotSpecified, Name));
+                break;
+        }
+    }
+
+    private static PSNotSupportedException NotSupported(string verb, string instead) =>
+        new($"A tunnel session cannot {verb} as a job. Use {instead}.");
+}
+
+/// <summary>A session failed or the engine reported an error; the message says why (never a token).</summary>
+public sealed class TunnelSessionException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public TunnelSessionException(TunnelEndReason? reason, string message)
+        : base(message) => Reason = reason;
+
+    /// <summary>Why the session ended, when this reports the end.</summary>
+    public TunnelEndReason? Reason { get; }
+}

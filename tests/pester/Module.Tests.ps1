@@ -1,0 +1,54 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSupport.ps1')
+}
+
+Describe 'The AwsTunnel module' {
+    It 'has a valid manifest' {
+        $manifest = Test-ModuleManifest (Join-Path $ModuleFolder 'AwsTunnel.psd1')
+        $manifest.Version | Should -Be '0.1.0'
+        $manifest.PowerShellVersion | Should -Be '7.4'
+        $manifest.CompatiblePSEditions | Should -Contain 'Core'
+    }
+
+    It 'exports its cmdlets' {
+        (Get-Command -Module AwsTunnel).Name | Sort-Object | Should -Be @(
+            'Close-LocalTunnel', 'Get-LocalTunnelService', 'Get-TunnelSession', 'Get-TunnelStream', 'New-LocalTunnel',
+            'Start-LocalTunnelService', 'Start-TunnelDestination', 'Start-TunnelSource', 'Stop-LocalTunnelService', 'Stop-TunnelSession')
+    }
+
+    It 'has help with a synopsis and at least two examples for <_>' -ForEach @(
+        'Start-TunnelSource', 'Start-TunnelDestination', 'Get-TunnelSession', 'Get-TunnelStream', 'Stop-TunnelSession',
+        'Start-LocalTunnelService', 'Get-LocalTunnelService', 'Stop-LocalTunnelService', 'New-LocalTunnel', 'Close-LocalTunnel') {
+        $help = Get-Help $_ -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -BeLike "*$_ *[<]CommonParameters[>]*"
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'shows no token in the default views of a local tunnel' {
+        $tunnel = New-LocalTunnel -Service SSH1
+        try {
+            $table = $tunnel | Format-Table | Out-String
+            $list = $tunnel | Format-List | Out-String
+            "$tunnel" | Should -Not -Match ([regex]::Escape($tunnel.SourceAccessToken))
+            $table | Should -Not -Match ([regex]::Escape($tunnel.SourceAccessToken))
+            $list | Should -Not -Match ([regex]::Escape($tunnel.SourceAccessToken))
+            $list | Should -Not -Match ([regex]::Escape($tunnel.DestinationAccessToken))
+        }
+        finally {
+            $tunnel | Close-LocalTunnel -Confirm:$false
+        }
+    }
+
+    It 'completes -Region' {
+        $line = 'Start-TunnelSource -Region us-ea'
+        $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $completion.CompletionMatches.CompletionText | Should -Be @('us-east-1', 'us-east-2')
+    }
+
+    AfterAll {
+        Stop-LocalTunnelService -All -Confirm:$false
+    }
+}
