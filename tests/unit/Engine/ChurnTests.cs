@@ -3,7 +3,12 @@ using AwsTunnel.Tests.Support;
 
 namespace AwsTunnel.Tests.Engine;
 
+/// <summary>Process-wide measurements (descriptors, threads, heap) need the process to themselves.</summary>
+[CollectionDefinition(nameof(ProcessWideMeasurements), DisableParallelization = true)]
+public sealed class ProcessWideMeasurements;
+
 /// <summary>Many short connections through one tunnel leave nothing behind.</summary>
+[Collection(nameof(ProcessWideMeasurements))]
 public class ChurnTests
 {
     private const int Cycles = 2000;
