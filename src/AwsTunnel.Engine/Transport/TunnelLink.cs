@@ -164,9 +164,14 @@ public sealed class TunnelLink : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             return Stopped();
+        }
+        catch (OperationCanceledException ex)
+        {
+            // The runtime aborts the WebSocket this way when a keep-alive PING goes unanswered.
+            return new LinkEnd(LinkEndKind.Lost, "The service stopped answering keep-alive pings; the connection is dead.", Error: ex);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
@@ -260,11 +265,11 @@ public sealed class TunnelLink : IAsyncDisposable
             await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
             return Stopped();
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             return Stopped();
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             return _stopRequested ? Stopped() : new LinkEnd(LinkEndKind.Lost, $"Sending on the WebSocket failed: {ex.Message}", Error: ex);
         }

@@ -49,7 +49,7 @@ public static class WebSocketConnector
         socket.Options.HttpVersion = HttpVersion.Version11;
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.KeepAliveInterval = TimeSpan.FromMilliseconds(Math.Max(1000, options.Settings.WebSocketPingPeriodMs));
+        ConfigureKeepAlive(socket.Options, TimeSpan.FromMilliseconds(Math.Max(100, options.Settings.WebSocketPingPeriodMs)));
         socket.Options.SetRequestHeader("access-token", options.AccessToken);
         if (clientToken is not null)
         {
@@ -93,6 +93,25 @@ public static class WebSocketConnector
 
         return new ConnectedWebSocket(socket, version, channel, invoker);
     }
+
+    /// <summary>
+    /// Keep-alive every ping period. On .NET 9 and later the runtime then sends real PING frames
+    /// and, with a keep-alive timeout, aborts a connection whose PONG does not come back, so a
+    /// dead network path is noticed and reconnected. .NET 8 sends unsolicited PONGs only, which
+    /// keep the connection alive but cannot detect a dead one. The property is looked up at run
+    /// time because the engine is compiled for .NET 8.
+    /// </summary>
+    private static void ConfigureKeepAlive(ClientWebSocketOptions options, TimeSpan period)
+    {
+        options.KeepAliveInterval = period;
+        KeepAliveTimeoutProperty?.SetValue(options, period + period);
+    }
+
+    private static readonly System.Reflection.PropertyInfo? KeepAliveTimeoutProperty =
+        typeof(ClientWebSocketOptions).GetProperty("KeepAliveTimeout");
+
+    /// <summary>True when this runtime detects dead connections through unanswered pings.</summary>
+    public static bool DetectsDeadConnections => KeepAliveTimeoutProperty is not null;
 
     private static string? ReadChannelId(ClientWebSocket socket) =>
         socket.HttpResponseHeaders is { } headers && headers.TryGetValue(ChannelIdHeader, out var values)

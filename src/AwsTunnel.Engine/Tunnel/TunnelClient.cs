@@ -367,11 +367,12 @@ public sealed class TunnelClient : IAsyncDisposable
     private async Task<ConnectedWebSocket?> ReconnectAsync()
     {
         var settings = _options.Settings;
+        var backoff = new ReconnectBackoff(settings.WebSocketRetryDelayMs);
         for (int attempt = 1; settings.WebSocketConnectRetryCount < 0 || attempt <= settings.WebSocketConnectRetryCount; attempt++)
         {
             try
             {
-                await Task.Delay(settings.WebSocketRetryDelayMs, _lifetime.Token).ConfigureAwait(false);
+                await Task.Delay(backoff.Next(), _lifetime.Token).ConfigureAwait(false);
                 return await ConnectOnceAsync(_lifetime.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -386,6 +387,15 @@ public sealed class TunnelClient : IAsyncDisposable
             }
             catch (TunnelHandshakeException ex)
             {
+                if (ex.StatusCode >= 500)
+                {
+                    backoff.ServerError();
+                }
+                else
+                {
+                    backoff.NetworkError();
+                }
+
                 _logger.LogWarning("Reconnect attempt {Attempt} failed: {Reason}", attempt, ex.Message);
             }
         }

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AwsTunnel.Tests.Support;
+
+/// <summary>
+/// A TCP relay in front of a server that can freeze the connections it carries (nothing
+/// passes, nothing closes), as a dead network path does, or cut them.
+/// </summary>
+public sealed class FreezableRelay : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentBag<Pair> _pairs = new();
+
+    public FreezableRelay(int targetPort)
+    {
+        _targetPort = targetPort;
+        _listener.Start();
+        _ = AcceptLoopAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Stops relaying on every current connection without closing it.</summary>
+    public void FreezeCurrent()
+    {
+        foreach (var pair in _pairs)
+        {
+            pair.Frozen = true;
+        }
+    }
+
+    /// <summary>Closes every current connection abruptly.</summary>
+    public void CutCurrent()
+    {
+        foreach (var pair in _pairs)
+        {
+            pair.Client.Dispose();
+            pair.Server.Dispose();
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+
+            var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await server.ConnectAsync(IPAddress.Loopback, _targetPort);
+            }
+            catch (SocketException)
+            {
+                client.Dispose();
+                server.Dispose();
+                continue;
+            }
+
+            var pair = new Pair(client, server);
+            _pairs.Add(pair);
+            _ = PumpAsync(pair, client, server);
+            _ = PumpAsync(pair, server, client);
+        }
+    }
+
+    private static async Task PumpAsync(Pair pair, Socket from, Socket to)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                int read = await from.ReceiveAsync(buffer, SocketFlags.None);
+                if (read == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                while (pair.Frozen)
+                {
+                    await Task.Delay(50);
+                }
+
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+            }
+        }
+        catch (Exception)
+        {
+            pair.Client.Dispose();
+            pair.Server.Dispose();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        CutCurrent();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class Pair(Socket client, Socket server)
+    {
+        public Socket Client { get; } = client;
+        public Socket Server { get; } = server;
+        public volatile bool Frozen;
+    }
+}
