@@ -22,5 +22,5 @@ internal sealed class ServicePeer
 
     /// <summary>Closes this peer's WebSocket with a status the proxy can act on.</summary>
     public Task CloseAsync(WebSocketCloseStatus status, string description) =>
-        Link.StopAsync(TimeSpan.FromSeconds(2), status, description);
+        Link.StopAsync(TimeSpan.FromSeconds(2), status, description, discardQueued: true);
 }

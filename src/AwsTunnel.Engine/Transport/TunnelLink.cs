@@ -81,11 +81,23 @@ public sealed class TunnelLink : IAsyncDisposable
     /// Sends what is queued, then closes the WebSocket with <paramref name="status"/> and waits
     /// (within <paramref name="timeout"/>) for the other end to answer the close.
     /// </summary>
+    /// <param name="timeout">The most the close may take.</param>
+    /// <param name="status">The close status to send.</param>
+    /// <param name="description">The close reason to send.</param>
+    /// <param name="discardQueued">Drop queued messages not yet sent, so the close goes out promptly (the service closing a tunnel).</param>
     public async Task StopAsync(
-        TimeSpan timeout, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure, string description = "local proxy stopped")
+        TimeSpan timeout, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure, string description = "local proxy stopped",
+        bool discardQueued = false)
     {
         _stopRequested = true;
         _sendQueue.Writer.TryComplete();
+        if (discardQueued)
+        {
+            while (_sendQueue.Reader.TryRead(out _))
+            {
+            }
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -139,15 +151,8 @@ public sealed class TunnelLink : IAsyncDisposable
                 var result = await _socket.ReceiveAsync(memory, token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    var status = _socket.CloseStatus;
-                    string description = _socket.CloseStatusDescription ?? string.Empty;
                     await AnswerCloseAsync(token).ConfigureAwait(false);
-                    if (_stopRequested)
-                    {
-                        return Stopped();
-                    }
-
-                    return new LinkEnd(LinkEndKind.ClosedByService, $"The service closed the WebSocket ({(int?)status} {status}{(description.Length > 0 ? ": " + description : string.Empty)}).", status);
+                    return _stopRequested ? Stopped() : ClosedByService();
                 }
 
                 if (result.MessageType == WebSocketMessageType.Text)
@@ -271,12 +276,28 @@ public sealed class TunnelLink : IAsyncDisposable
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            return _stopRequested ? Stopped() : new LinkEnd(LinkEndKind.Lost, $"Sending on the WebSocket failed: {ex.Message}", Error: ex);
+            if (_stopRequested)
+            {
+                return Stopped();
+            }
+
+            // A send can fail because the service's close frame just arrived: report the close, not a loss.
+            return _socket.CloseStatus is not null
+                ? ClosedByService()
+                : new LinkEnd(LinkEndKind.Lost, $"Sending on the WebSocket failed: {ex.Message}", Error: ex);
         }
         finally
         {
             _drained.TrySetResult();
         }
+    }
+
+    private LinkEnd ClosedByService()
+    {
+        var status = _socket.CloseStatus;
+        string description = _socket.CloseStatusDescription ?? string.Empty;
+        return new LinkEnd(LinkEndKind.ClosedByService,
+            $"The service closed the WebSocket ({(int?)status} {status}{(description.Length > 0 ? ": " + description : string.Empty)}).", status);
     }
 
     private static LinkEnd Stopped() => new(LinkEndKind.Stopped, "The local proxy closed the WebSocket.");

@@ -115,9 +115,12 @@ internal sealed class DestinationSide : TunnelSide
             try
             {
                 await ConnectSocketAsync(socket, host, target.Port, _stop.Token).ConfigureAwait(false);
-                Logger.LogInformation("Connection {Key} opened to {Target}", connection.Key, ServiceMapping.FormatHostPort(host, target.Port));
-                connection.Attach(socket);
-                Announce(connection, "Opened");
+                if (connection.Attach(socket))
+                {
+                    Logger.LogInformation("Connection {Key} opened to {Target}", connection.Key, ServiceMapping.FormatHostPort(host, target.Port));
+                    Announce(connection, "Opened");
+                }
+
                 return;
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException)

@@ -66,21 +66,24 @@ internal sealed class LocalConnection
         SafeEndPoint(s => s.LocalEndPoint), SafeEndPoint(s => s.RemoteEndPoint),
         Interlocked.Read(ref _bytesFromTunnel), Interlocked.Read(ref _bytesToTunnel), Started, State);
 
-    /// <summary>Starts relaying on an accepted or connected socket.</summary>
-    public void Attach(Socket socket)
+    /// <summary>
+    /// Starts relaying on an accepted or connected socket. False (and the socket closed) when
+    /// the connection was already ended by the tunnel while it was being set up.
+    /// </summary>
+    public bool Attach(Socket socket)
     {
         if (Volatile.Read(ref _ending) != 0)
         {
-            // Closed while the destination was still connecting: nothing to relay.
             socket.Dispose();
             Finish();
-            return;
+            return false;
         }
 
         socket.NoDelay = true;
         _socket = socket;
         State = ConnectionState.Open;
         _ = RunAsync(socket);
+        return true;
     }
 
     /// <summary>Destination: the target could not be reached.</summary>

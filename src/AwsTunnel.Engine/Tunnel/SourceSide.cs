@@ -136,8 +136,10 @@ internal sealed class SourceSide : TunnelSide
             {
                 await OnAcceptedAsync(serviceId, accepted, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+            catch (Exception ex)
             {
+                // One connection's failure must never end the listener.
+                Logger.LogWarning("Could not start a connection for {Service}: {Reason}", serviceId, ex.Message);
                 accepted.Dispose();
             }
         }
@@ -145,9 +147,10 @@ internal sealed class SourceSide : TunnelSide
 
     private async Task OnAcceptedAsync(string serviceId, Socket socket, CancellationToken cancellationToken)
     {
+        var remote = socket.RemoteEndPoint;
         if (!IsLinked)
         {
-            Logger.LogWarning("Refused a connection for {Service} from {Remote}: the tunnel is not connected right now.", serviceId, socket.RemoteEndPoint);
+            Logger.LogWarning("Refused a connection for {Service} from {Remote}: the tunnel is not connected right now.", serviceId, remote);
             socket.Dispose();
             return;
         }
@@ -206,9 +209,11 @@ internal sealed class SourceSide : TunnelSide
             return;
         }
 
-        connection.Attach(socket);
-        Logger.LogInformation("Connection {Key} opened from {Remote}", connection.Key, socket.RemoteEndPoint);
-        Announce(connection, "Opened");
+        if (connection.Attach(socket))
+        {
+            Logger.LogInformation("Connection {Key} opened from {Remote}", connection.Key, remote);
+            Announce(connection, "Opened");
+        }
     }
 
     private int NextStreamId()
