@@ -125,11 +125,10 @@ public sealed class LocalTunnel
             _logger.LogInformation("Tunnel {TunnelId}: a new {Mode} replaced the connected one (channel {Old}).",
                 TunnelId, peer.Mode.ToWire(), replaced.ChannelId);
             _ = replaced.CloseAsync(WebSocketCloseStatus.PolicyViolation, "replaced by a newer connection with the same access token");
-            if (other is not null)
-            {
-                other.Link.TrySend(Messages.SessionReset());
-            }
         }
+
+        // A newly connected end knows no streams, so every stream the other end holds is dead.
+        other?.Link.TrySend(Messages.SessionReset());
 
         if (peer.Version != ProtocolVersion.V1)
         {
@@ -184,10 +183,9 @@ public sealed class LocalTunnel
         // Nobody at the other end: refuse new streams at once rather than leave the client hanging.
         switch (message.Type)
         {
-            case Message.Types.Type.StreamStart when message.ConnectionId == 0:
+            case Message.Types.Type.StreamStart:
                 from.Link.TrySend(Messages.StreamReset(message.StreamId, message.ServiceId));
                 break;
-            case Message.Types.Type.StreamStart:
             case Message.Types.Type.ConnectionStart:
                 from.Link.TrySend(Messages.ConnectionReset(message.StreamId, message.ServiceId, message.ConnectionId));
                 break;

@@ -257,15 +257,29 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 return;
             }
 
-            await HttpUpgradeRequest.WriteAcceptAsync(stream, request.Header("Sec-WebSocket-Key")[0],
-                Subprotocols.NameOf(admission.Version), channelId, cancellationToken).ConfigureAwait(false);
             var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {
                 IsServer = true,
                 SubProtocol = Subprotocols.NameOf(admission.Version),
                 KeepAliveInterval = TimeSpan.Zero,
             });
-            await RunPeerAsync(admission, socket, channelId, cancellationToken).ConfigureAwait(false);
+            var peer = new ServicePeer(admission.Mode, new TunnelLink(socket, _logger), admission.Version, channelId);
+
+            // Attach before the 101 goes out: once the proxy sees the handshake succeed, the
+            // service already forwards to it (nothing is written on the WebSocket before the 101).
+            admission.Tunnel!.Attach(peer, admission.ClientToken);
+            try
+            {
+                await HttpUpgradeRequest.WriteAcceptAsync(stream, request.Header("Sec-WebSocket-Key")[0],
+                    Subprotocols.NameOf(admission.Version), channelId, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                admission.Tunnel.Detach(peer);
+                throw;
+            }
+
+            await RunPeerAsync(admission.Tunnel, peer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -274,14 +288,11 @@ public sealed class LocalTunnelService : IAsyncDisposable
         }
     }
 
-    private async Task RunPeerAsync(Admission admission, WebSocket socket, string channelId, CancellationToken cancellationToken)
+    private async Task RunPeerAsync(LocalTunnel tunnel, ServicePeer peer, CancellationToken cancellationToken)
     {
-        var tunnel = admission.Tunnel!;
-        var link = new TunnelLink(socket, _logger);
-        var peer = new ServicePeer(admission.Mode, link, admission.Version, channelId);
-        tunnel.Attach(peer, admission.ClientToken);
+        var link = peer.Link;
         _logger.LogInformation("Tunnel {TunnelId}: {Mode} connected with {Subprotocol} (channel {ChannelId})",
-            tunnel.TunnelId, admission.Mode.ToWire(), Subprotocols.NameOf(admission.Version), channelId);
+            tunnel.TunnelId, peer.Mode.ToWire(), Subprotocols.NameOf(peer.Version), peer.ChannelId);
 
         var end = await link.RunAsync(async (message, token) =>
         {
@@ -299,7 +310,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
         tunnel.Detach(peer);
         _logger.LogInformation("Tunnel {TunnelId}: {Mode} disconnected (channel {ChannelId}): {Reason}",
-            tunnel.TunnelId, admission.Mode.ToWire(), channelId, end.Description);
+            tunnel.TunnelId, peer.Mode.ToWire(), peer.ChannelId, end.Description);
         await link.DisposeAsync().ConfigureAwait(false);
     }
 

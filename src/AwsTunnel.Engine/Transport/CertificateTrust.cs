@@ -23,7 +23,12 @@ public sealed class CertificateTrust
     /// <summary>Why the last certificate was refused, for the error the user sees.</summary>
     public string? LastFailure { get; private set; }
 
-    /// <summary>Loads every PEM/CRT/CER certificate in <paramref name="directory"/> (OpenSSL hashed names too).</summary>
+    /// <summary>
+    /// Loads every certificate in the files of <paramref name="directory"/> (not its subdirectories),
+    /// whatever their names: <c>*.pem</c>, <c>*.crt</c>, <c>*.cer</c>, and the OpenSSL hashed layout
+    /// (<c>abcd1234.0</c>, often symbolic links). PEM files may hold several certificates; DER files
+    /// hold one. Files that are not certificates (keys, CRLs, notes) are skipped.
+    /// </summary>
     /// <exception cref="ArgumentException">the directory does not exist.</exception>
     public static X509Certificate2Collection LoadDirectory(string directory, ILogger logger)
     {
@@ -52,7 +57,14 @@ public sealed class CertificateTrust
             }
         }
 
-        logger.LogDebug("Loaded {Count} certificates from {Directory}", result.Count, directory);
+        if (result.Count == 0)
+        {
+            logger.LogWarning("The certificate directory {Directory} holds no PEM, CRT or DER certificates; only the system's trusted roots apply.", directory);
+        }
+        else
+        {
+            logger.LogDebug("Loaded {Count} certificates from {Directory}", result.Count, directory);
+        }
         return result;
     }
 
@@ -61,6 +73,7 @@ public sealed class CertificateTrust
     {
         if (_skip || errors == SslPolicyErrors.None)
         {
+            LastFailure = null;
             return true;
         }
 
@@ -78,6 +91,7 @@ public sealed class CertificateTrust
 
         if (_extraRoots.Count > 0 && ChainsToExtraRoot(certificate, chain))
         {
+            LastFailure = null;
             return true;
         }
 

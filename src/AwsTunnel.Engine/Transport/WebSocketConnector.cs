@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Authentication;
 using AwsTunnel.Engine.Protocol;
@@ -11,6 +12,9 @@ namespace AwsTunnel.Engine.Transport;
 /// <summary>A WebSocket to the service after a successful handshake.</summary>
 public sealed record ConnectedWebSocket(WebSocket Socket, ProtocolVersion Version, string? ChannelId, HttpMessageInvoker Invoker) : IDisposable
 {
+    /// <summary>The TCP socket under the WebSocket (to the service, or to the web proxy).</summary>
+    public Socket? Transport { get; init; }
+
     public void Dispose()
     {
         Socket.Dispose();
@@ -43,6 +47,23 @@ public static class WebSocketConnector
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 RemoteCertificateValidationCallback = trust.Validate,
             },
+        };
+        Socket? transport = null;
+        handler.ConnectCallback = async (context, token) =>
+        {
+            var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await tcp.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+            }
+            catch
+            {
+                tcp.Dispose();
+                throw;
+            }
+
+            transport = tcp;
+            return new NetworkStream(tcp, ownsSocket: true);
         };
         var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
         var socket = new ClientWebSocket();
@@ -91,7 +112,7 @@ public static class WebSocketConnector
                 $"The service at {uri.Authority} selected subprotocol '{socket.SubProtocol ?? "(none)"}', which is not a secure tunneling protocol.", 101, channel);
         }
 
-        return new ConnectedWebSocket(socket, version, channel, invoker);
+        return new ConnectedWebSocket(socket, version, channel, invoker) { Transport = transport };
     }
 
     /// <summary>

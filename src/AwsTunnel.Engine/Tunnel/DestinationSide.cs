@@ -58,7 +58,10 @@ internal sealed class DestinationSide : TunnelSide
             var service = FindService(message.ServiceId);
             if (service is null || service.ActiveStreamId != message.StreamId)
             {
-                Logger.LogDebug("Ignored CONNECTION_START for stale stream {StreamId} of '{Service}'", message.StreamId, message.ServiceId);
+                // The source believes in a stream this end does not have (e.g. it was started
+                // while this end was reconnecting): reset it so the source starts a new one.
+                Logger.LogDebug("CONNECTION_START for unknown stream {StreamId} of '{Service}'; resetting that stream.", message.StreamId, message.ServiceId);
+                SendInBackground(Messages.StreamReset(message.StreamId, message.ServiceId));
                 return;
             }
 

@@ -90,6 +90,12 @@ public sealed class TunnelClient : IAsyncDisposable
     /// <summary>When the session connected first.</summary>
     public DateTimeOffset? ConnectedAt { get; private set; }
 
+    /// <summary>
+    /// Round-trip time to the service (the transport's smoothed RTT, sampled every ping
+    /// period); null before the first sample or where the platform does not report it.
+    /// </summary>
+    public TimeSpan? Latency { get; private set; }
+
     /// <summary>Bytes sent and received over the current WebSocket.</summary>
     public long BytesSent => _link?.BytesSent ?? 0;
     public long BytesReceived => _link?.BytesReceived ?? 0;
@@ -152,6 +158,29 @@ public sealed class TunnelClient : IAsyncDisposable
         _logger.LogInformation("Tunnel ready as {Mode} over {Protocol}; services: {Services}", Mode.ToWire(), Protocol,
             string.Join(", ", Services.Values));
         _ = SuperviseAsync(run);
+        _ = SampleLatencyAsync();
+    }
+
+    private async Task SampleLatencyAsync()
+    {
+        var period = TimeSpan.FromMilliseconds(Math.Max(100, _options.Settings.WebSocketPingPeriodMs));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            do
+            {
+                if (State == TunnelState.Connected && ConnectionRtt.TryRead(_connected?.Transport) is { } rtt)
+                {
+                    Latency = rtt;
+                    _logger.LogDebug("Round-trip latency to the service: {Milliseconds:0.###} ms", rtt.TotalMilliseconds);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(_lifetime.Token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+            // The session ended.
+        }
     }
 
     /// <summary>Resets open connections, flushes, closes the WebSocket normally and releases every socket.</summary>

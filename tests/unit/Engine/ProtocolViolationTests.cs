@@ -198,3 +198,29 @@ public sealed class SourceViolationTests
         Assert.DoesNotContain(source.Connections(), c => c.StreamId == 7);
     }
 }
+
+/// <summary>Recovery from stream state the two ends disagree about.</summary>
+public sealed class StreamDisagreementTests
+{
+    [Fact]
+    public async Task A_connection_start_for_a_stream_the_destination_does_not_know_is_answered_with_a_stream_reset()
+    {
+        await using var service = new ScriptedService();
+        await using var echo = new EchoServer();
+        await using var destination = new TunnelClient(new TunnelOptions
+        {
+            Mode = TunnelMode.Destination,
+            ServiceUri = service.Endpoint,
+            AccessToken = "scripted-token",
+            Services = ServiceMapping.ParseList($"SSH1=127.0.0.1:{echo.Port}", "test"),
+        });
+        var starting = destination.StartAsync();
+        await service.SendAsync(Messages.ServiceIds(new[] { "SSH1" }));
+        await starting;
+
+        await service.SendAsync(Messages.ConnectionStart(51, "SSH1", 4));
+
+        var reset = await service.ReceiveUntilAsync(m => m.Type == Message.Types.Type.StreamReset);
+        Assert.Equal(51, reset.StreamId);
+    }
+}

@@ -21,7 +21,8 @@ public class ReconnectTests
 
         Assert.True(await TcpProbe.ClosesWithinAsync(before, TimeSpan.FromSeconds(5)), "connections of the lost WebSocket close");
         await Eventually.TrueAsync(() => source.Reconnects >= 1 && destination.Reconnects >= 1 &&
-            source.State == TunnelState.Connected && destination.State == TunnelState.Connected, "both ends to reconnect");
+            source.State == TunnelState.Connected && destination.State == TunnelState.Connected &&
+            harness.Tunnel.SourceConnected && harness.Tunnel.DestinationConnected, "both ends to reconnect");
         using var after = await TcpProbe.ConnectAsync(port);
         Assert.Equal("after", await TcpProbe.EchoAsync(after, "after"));
         Assert.Equal(port, source.Ports["SSH1"]);
@@ -38,7 +39,8 @@ public class ReconnectTests
         await harness.Service.RestartAsync(TimeSpan.FromMilliseconds(500));
 
         await Eventually.TrueAsync(() => source.Reconnects >= 1 && destination.Reconnects >= 1 &&
-            source.State == TunnelState.Connected && destination.State == TunnelState.Connected, "both ends to reconnect", 15000);
+            source.State == TunnelState.Connected && destination.State == TunnelState.Connected &&
+            harness.Tunnel.SourceConnected && harness.Tunnel.DestinationConnected, "both ends to reconnect", 15000);
         using var socket = await TcpProbe.ConnectAsync(source.Ports["SSH1"]);
         Assert.Equal("restarted", await TcpProbe.EchoAsync(socket, "restarted"));
     }
