@@ -125,10 +125,10 @@ public sealed class LocalTunnel
             _logger.LogInformation("Tunnel {TunnelId}: a new {Mode} replaced the connected one (channel {Old}).",
                 TunnelId, peer.Mode.ToWire(), replaced.ChannelId);
             _ = replaced.CloseAsync(WebSocketCloseStatus.PolicyViolation, "replaced by a newer connection with the same access token");
-        }
 
-        // A newly connected end knows no streams, so every stream the other end holds is dead.
-        other?.Link.TrySend(Messages.SessionReset());
+            // The replaced end's streams die with it; its Detach will find the slot taken, so tell the other end now.
+            other?.Link.TrySend(Messages.SessionReset());
+        }
 
         if (peer.Version != ProtocolVersion.V1)
         {

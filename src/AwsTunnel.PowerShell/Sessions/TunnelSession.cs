@@ -82,6 +82,9 @@ public sealed class TunnelSession : Job2
     /// <summary>How many times the WebSocket was reconnected.</summary>
     public int Reconnects => _client.Reconnects;
 
+    /// <summary>Round-trip time to the service (the connection's smoothed RTT); empty where the platform does not report it.</summary>
+    public TimeSpan? Latency => _client.Latency;
+
     /// <summary>When the session first connected.</summary>
     public DateTimeOffset? ConnectedAt => _client.ConnectedAt;
 

@@ -40,6 +40,19 @@ public sealed class TunnelStoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_connected_session_shows_its_latency_to_the_service()
+    {
+        StartEchoTunnel();
+
+        var latency = _ps.Run("$s.Latency.TotalMilliseconds").Select(o => Convert.ToDouble(o.BaseObject)).ToArray();
+
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.InRange(Assert.Single(latency), 0.0001, 1000);
+        }
+    }
+
+    [Fact]
     public async Task Get_TunnelStream_shows_one_object_per_live_connection()
     {
         int port = StartEchoTunnel();
