@@ -349,6 +349,20 @@ public sealed class TunnelClient : IAsyncDisposable
 
     private async Task SuperviseAsync(Task<LinkEnd> run)
     {
+        try
+        {
+            await SuperviseLinksAsync(run).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A bug must not leave the session silently "reconnecting" forever: end it, loudly.
+            _logger.LogError(ex, "The session failed unexpectedly.");
+            Complete(new TunnelEnd(TunnelEndReason.Failed, $"The session failed unexpectedly: {ex.Message}"));
+        }
+    }
+
+    private async Task SuperviseLinksAsync(Task<LinkEnd> run)
+    {
         while (true)
         {
             var end = await run.ConfigureAwait(false);
@@ -404,7 +418,7 @@ public sealed class TunnelClient : IAsyncDisposable
                 await Task.Delay(backoff.Next(), _lifetime.Token).ConfigureAwait(false);
                 return await ConnectOnceAsync(_lifetime.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
             {
                 return null;
             }
@@ -425,6 +439,12 @@ public sealed class TunnelClient : IAsyncDisposable
                     backoff.NetworkError();
                 }
 
+                _logger.LogWarning("Reconnect attempt {Attempt} failed: {Reason}", attempt, ex.Message);
+            }
+            catch (Exception ex)
+            {
+                // Anything else (a connect timeout, say) is one failed attempt, never the end of reconnecting.
+                backoff.NetworkError();
                 _logger.LogWarning("Reconnect attempt {Attempt} failed: {Reason}", attempt, ex.Message);
             }
         }

@@ -19,6 +19,8 @@ public enum TunnelEndReason
     ProtocolError,
     /// <summary>The session never started (StartAsync threw).</summary>
     StartFailed,
+    /// <summary>An unexpected internal failure ended the session (a bug: the message says what).</summary>
+    Failed,
 }
 
 /// <summary>How and why a session ended.</summary>
