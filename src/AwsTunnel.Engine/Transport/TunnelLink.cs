@@ -66,6 +66,13 @@ public sealed class TunnelLink : IAsyncDisposable
 
         var first = await Task.WhenAny(receive, dispatch, send).ConfigureAwait(false);
         var end = await first.ConfigureAwait(false);
+        if (end.Kind == LinkEndKind.Stopped && first != receive && !_stopRequested && !token.IsCancellationRequested)
+        {
+            // The dispatcher stops when the receive loop completes the pipe; only the receive
+            // loop knows why the WebSocket ended (a loss must not read as a local stop).
+            end = await receive.ConfigureAwait(false);
+        }
+
         _sendQueue.Writer.TryComplete();
         linked.Cancel();
         await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(dispatch), IgnoreFailure(send)).ConfigureAwait(false);
