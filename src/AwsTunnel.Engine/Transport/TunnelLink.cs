@@ -22,7 +22,7 @@ public sealed class TunnelLink : IAsyncDisposable
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
     private readonly int _maxWebSocketMessage;
-    private readonly Channel<Message> _sendQueue;
+    private readonly Channel<Outgoing> _sendQueue;
     private readonly CancellationTokenSource _stop = new();
 
     public TunnelLink(WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize)
@@ -30,7 +30,7 @@ public sealed class TunnelLink : IAsyncDisposable
         _socket = socket;
         _logger = logger;
         _maxWebSocketMessage = Math.Max(maxWebSocketMessage, ProtocolLimits.MaxFrameSize);
-        _sendQueue = Channel.CreateBounded<Message>(new BoundedChannelOptions(SendQueueCapacity)
+        _sendQueue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(SendQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -45,10 +45,28 @@ public sealed class TunnelLink : IAsyncDisposable
 
     /// <summary>Queues a message; waits while the queue is full. Fails once the link is down.</summary>
     public ValueTask SendAsync(Message message, CancellationToken cancellationToken) =>
-        _sendQueue.Writer.WriteAsync(message, cancellationToken);
+        _sendQueue.Writer.WriteAsync(new Outgoing(message, null), cancellationToken);
+
+    /// <summary>
+    /// Queues a DATA message whose payload wraps <paramref name="rentedPayload"/> (from
+    /// <see cref="ArrayPool{T}.Shared"/>) without a copy; the buffer goes back to the pool once
+    /// the frame is encoded. Ownership passes to the link even when this throws.
+    /// </summary>
+    public async ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _sendQueue.Writer.WriteAsync(new Outgoing(message, rentedPayload), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(rentedPayload);
+            throw;
+        }
+    }
 
     /// <summary>Queues a message without waiting; false when the link is down or the queue is full.</summary>
-    public bool TrySend(Message message) => _sendQueue.Writer.TryWrite(message);
+    public bool TrySend(Message message) => _sendQueue.Writer.TryWrite(new Outgoing(message, null));
 
     /// <summary>
     /// Runs the link until the WebSocket ends or <see cref="StopAsync"/> is called, handing
@@ -100,8 +118,9 @@ public sealed class TunnelLink : IAsyncDisposable
         _sendQueue.Writer.TryComplete();
         if (discardQueued)
         {
-            while (_sendQueue.Reader.TryRead(out _))
+            while (_sendQueue.Reader.TryRead(out var dropped))
             {
+                dropped.ReturnBuffer();
             }
         }
 
@@ -261,10 +280,11 @@ public sealed class TunnelLink : IAsyncDisposable
             while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
             {
                 while (reader.TryPeek(out var next) &&
-                       (batch.WrittenCount == 0 || batch.WrittenCount + FrameEncoder.FrameSize(next) <= _maxWebSocketMessage))
+                       (batch.WrittenCount == 0 || batch.WrittenCount + FrameEncoder.FrameSize(next.Message) <= _maxWebSocketMessage))
                 {
                     reader.TryRead(out _);
-                    FrameEncoder.Write(batch, next);
+                    FrameEncoder.Write(batch, next.Message);
+                    next.ReturnBuffer();
                 }
 
                 await _socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Binary, endOfMessage: true, token).ConfigureAwait(false);
@@ -320,6 +340,18 @@ public sealed class TunnelLink : IAsyncDisposable
         catch
         {
             // The first task to finish already decided how the link ended.
+        }
+    }
+
+    /// <summary>A queued message and the pooled buffer its payload wraps, if any.</summary>
+    private readonly record struct Outgoing(Message Message, byte[]? RentedPayload)
+    {
+        public void ReturnBuffer()
+        {
+            if (RentedPayload is not null)
+            {
+                ArrayPool<byte>.Shared.Return(RentedPayload);
+            }
         }
     }
 }

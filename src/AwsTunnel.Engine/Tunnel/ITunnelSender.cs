@@ -7,4 +7,10 @@ internal interface ITunnelSender
 {
     /// <summary>Queues a message for the WebSocket; waits while it is busy.</summary>
     ValueTask SendAsync(Message message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues a DATA message whose payload wraps a buffer rented from the shared pool; the
+    /// receiver returns it to the pool once it is no longer needed, even on failure.
+    /// </summary>
+    ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken);
 }

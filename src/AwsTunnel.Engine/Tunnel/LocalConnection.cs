@@ -134,28 +134,28 @@ internal sealed class LocalConnection
 
     private async ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
     {
-        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        stall.CancelAfter(_stallTimeout);
-        try
+        // Wait while more than the limit is queued. Every write to the socket counts as progress
+        // and restarts the stall clock: a slow reader is waited for, only one that takes nothing
+        // for the whole stall timeout is reset.
+        while (Interlocked.Read(ref _queuedBytes) > _bufferLimit && Volatile.Read(ref _ending) == 0)
         {
-            while (Interlocked.Read(ref _queuedBytes) > _bufferLimit && Volatile.Read(ref _ending) == 0)
+            var progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _drainWaiter, progress);
+            if (Interlocked.Read(ref _queuedBytes) <= _bufferLimit)
             {
-                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Interlocked.Exchange(ref _drainWaiter, waiter);
-                if (Interlocked.Read(ref _queuedBytes) <= _bufferLimit)
-                {
-                    break;
-                }
-
-                await waiter.Task.WaitAsync(stall.Token).ConfigureAwait(false);
+                break;
             }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Nothing could be written for the whole stall timeout: the client stopped reading.
-            // Reset it (it cannot be flushed) so the rest of the tunnel keeps flowing.
-            EndLocally($"the local peer stopped reading ({Interlocked.Read(ref _queuedBytes)} bytes waited over {_stallTimeout.TotalMilliseconds:0} ms)");
-            _socket?.Dispose();
+
+            try
+            {
+                await progress.Task.WaitAsync(_stallTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                EndLocally($"the local peer stopped reading ({Interlocked.Read(ref _queuedBytes)} bytes waited over {_stallTimeout.TotalMilliseconds:0} ms)");
+                _socket?.Dispose();
+                return;
+            }
         }
     }
 
@@ -169,21 +169,34 @@ internal sealed class LocalConnection
 
     private async Task ReadLoopAsync(Socket socket)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_readSize);
         string reason = "the local peer closed the connection";
         try
         {
             var token = _readStop.Token;
             while (true)
             {
-                int read = await socket.ReceiveAsync(buffer.AsMemory(0, _readSize), SocketFlags.None, token).ConfigureAwait(false);
+                // A pooled buffer per read: its ownership passes with the DATA message and it comes
+                // back to the pool once the frame is encoded, so the payload is never copied into a new array.
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(_readSize);
+                int read;
+                try
+                {
+                    read = await socket.ReceiveAsync(buffer.AsMemory(0, _readSize), SocketFlags.None, token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw;
+                }
+
                 if (read == 0)
                 {
+                    ArrayPool<byte>.Shared.Return(buffer);
                     break;
                 }
 
-                var payload = ByteString.CopyFrom(buffer, 0, read);
-                await _sender.SendAsync(Messages.Data(Key.StreamId, Key.ServiceId, WireConnectionId, payload), token).ConfigureAwait(false);
+                var payload = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read));
+                await _sender.SendPooledAsync(Messages.Data(Key.StreamId, Key.ServiceId, WireConnectionId, payload), buffer, token).ConfigureAwait(false);
                 Interlocked.Add(ref _bytesToTunnel, read);
             }
         }
@@ -194,10 +207,6 @@ internal sealed class LocalConnection
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ChannelClosedException)
         {
             reason = $"local socket error: {ex.Message}";
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         EndLocally(reason);
@@ -214,10 +223,8 @@ internal sealed class LocalConnection
                 {
                     await socket.SendAsync(chunk, SocketFlags.None).ConfigureAwait(false);
                     Interlocked.Add(ref _bytesFromTunnel, chunk.Length);
-                    if (Interlocked.Add(ref _queuedBytes, -chunk.Length) <= _bufferLimit)
-                    {
-                        Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
-                    }
+                    Interlocked.Add(ref _queuedBytes, -chunk.Length);
+                    Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
                 }
             }
 

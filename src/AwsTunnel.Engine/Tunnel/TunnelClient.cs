@@ -502,5 +502,8 @@ public sealed class TunnelClient : IAsyncDisposable
         private readonly TunnelLink _link;
         public LinkSender(TunnelLink link) => _link = link;
         public ValueTask SendAsync(Message message, CancellationToken cancellationToken) => _link.SendAsync(message, cancellationToken);
+
+        public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken) =>
+            _link.SendPooledAsync(message, rentedPayload, cancellationToken);
     }
 }

@@ -165,6 +165,19 @@ internal abstract class TunnelSide : ITunnelSender
         await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Queues a DATA message wrapping a pooled buffer; the buffer is returned even when the link is gone.</summary>
+    public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken)
+    {
+        var link = _link;
+        if (link is null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rentedPayload);
+            throw new ChannelClosedException("The tunnel is not connected.");
+        }
+
+        return link.SendPooledAsync(message, rentedPayload, cancellationToken);
+    }
+
     /// <summary>Finds the state of the service a message names ("" or unknown with one service = that one).</summary>
     protected ServiceStreams? FindService(string serviceId)
     {
