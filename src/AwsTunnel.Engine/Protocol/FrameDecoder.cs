@@ -54,15 +54,30 @@ public static class FrameDecoder
         return BinaryPrimitives.ReadUInt16BigEndian(prefix);
     }
 
+    /// <summary>Unknown fields are skipped, not kept: a proxy ignores them, and keeping them costs memory.</summary>
+    private static readonly MessageParser<Message> Parser = Message.Parser.WithDiscardUnknownFields(true);
+
     private static Message Parse(ReadOnlySequence<byte> body)
     {
+        Message message;
         try
         {
-            return Message.Parser.ParseFrom(body);
+            message = Parser.ParseFrom(body);
         }
         catch (InvalidProtocolBufferException ex)
         {
             throw new TunnelProtocolException($"Malformed tunneling message ({body.Length} bytes): {ex.Message}", ex);
         }
+
+        // Non-canonical varints (e.g. a negative int32 in 5 bytes) can make a message that fits
+        // in a frame re-encode larger than one, which could then not be forwarded or answered.
+        int canonical = message.CalculateSize();
+        if (canonical > ProtocolLimits.MaxMessageSize)
+        {
+            throw new TunnelProtocolException(
+                $"A {message.Type} message of {body.Length} bytes re-encodes to {canonical} bytes, over the protocol maximum of {ProtocolLimits.MaxMessageSize} (non-canonical encoding).");
+        }
+
+        return message;
     }
 }

@@ -283,7 +283,16 @@ public sealed class TunnelLink : IAsyncDisposable
                        (batch.WrittenCount == 0 || batch.WrittenCount + FrameEncoder.FrameSize(next.Message) <= _maxWebSocketMessage))
                 {
                     reader.TryRead(out _);
-                    FrameEncoder.Write(batch, next.Message);
+                    try
+                    {
+                        FrameEncoder.Write(batch, next.Message);
+                    }
+                    catch (TunnelProtocolException ex)
+                    {
+                        // One message that cannot be framed (e.g. a reply echoing an oversized service id) is dropped, not fatal.
+                        _logger.LogWarning("Dropped a {Type} message that cannot be sent: {Reason}", next.Message.Type, ex.Message);
+                    }
+
                     next.ReturnBuffer();
                 }
 
