@@ -94,7 +94,20 @@ public static class WebSocketConnector
             string? channelId = ReadChannelId(socket);
             socket.Dispose();
             invoker.Dispose();
-            throw new TunnelHandshakeException(DescribeFailure(uri, status, channelId, trust, ex), status, channelId, ex);
+            string? proxy = options.WebProxy is { } webProxy && !webProxy.IsBypassed(uri) ? WebProxyResolver.Describe(webProxy, uri) : null;
+            if (proxy is not null && ProxyTunnelStatus(ex) is int proxyStatus)
+            {
+                // The proxy answered the CONNECT itself: 4xx (auth, policy) is final, 5xx is retried.
+                throw new TunnelHandshakeException(DescribeProxyRefusal(proxy, uri, proxyStatus), proxyStatus, null, ex);
+            }
+
+            string message = DescribeFailure(uri, status, channelId, trust, ex);
+            if (proxy is not null && status == 0 && trust.LastFailure is null)
+            {
+                message = message.Replace($"at {uri.Authority}:", $"at {uri.Authority} through the web proxy {proxy}:", StringComparison.Ordinal);
+            }
+
+            throw new TunnelHandshakeException(message, status, channelId, ex);
         }
         catch
         {
@@ -133,6 +146,33 @@ public static class WebSocketConnector
 
     /// <summary>True when this runtime detects dead connections through unanswered pings.</summary>
     public static bool DetectsDeadConnections => KeepAliveTimeoutProperty is not null;
+
+    /// <summary>The status a web proxy gave when it refused the CONNECT, if that is how the attempt failed.</summary>
+    private static int? ProxyTunnelStatus(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ProxyTunnelError } http)
+            {
+                if (http.StatusCode is { } code)
+                {
+                    return (int)code;
+                }
+
+                var match = System.Text.RegularExpressions.Regex.Match(http.Message, @"status code '(\d{3})'");
+                return match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+            }
+        }
+
+        return null;
+    }
+
+    private static string DescribeProxyRefusal(string proxy, Uri uri, int status) => status switch
+    {
+        401 or 407 => $"The web proxy {proxy} refused to open a tunnel (CONNECT) to {uri.Authority} with HTTP {status}: it needs a user and password, or the ones given are wrong. Give them as http://USER:PASSWORD@HOST:PORT (percent-encoded) or -ProxyCredential.",
+        403 => $"The web proxy {proxy} refused to open a tunnel (CONNECT) to {uri.Authority} with HTTP 403: its rules forbid CONNECT to this host or port. Ask for CONNECT to port {uri.Port} to be allowed.",
+        _ => $"The web proxy {proxy} refused to open a tunnel (CONNECT) to {uri.Authority} with HTTP {status}.",
+    };
 
     private static string? ReadChannelId(ClientWebSocket socket) =>
         socket.HttpResponseHeaders is { } headers && headers.TryGetValue(ChannelIdHeader, out var values)

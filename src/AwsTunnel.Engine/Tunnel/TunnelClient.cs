@@ -28,6 +28,7 @@ public sealed class TunnelClient : IAsyncDisposable
     private TunnelLink? _link;
     private ConnectedWebSocket? _connected;
     private int _started;
+    private string? _lastStartFailure;
 
     public TunnelClient(TunnelOptions options)
     {
@@ -133,7 +134,10 @@ public sealed class TunnelClient : IAsyncDisposable
             run = BeginLink(connected);
             var announced = await AwaitServiceIdsAsync(connected.Version, run, timeout.Token).ConfigureAwait(false);
             _announced = announced;
-            _side.Configure(ServiceResolution.Resolve(Mode, _options.Services, announced));
+            var local = _options.Services.Count > 0
+                ? _options.Services
+                : Settings.ServiceConfigDirectory.SelectFor(_options.ConfigDirectoryServices, announced);
+            _side.Configure(ServiceResolution.Resolve(Mode, local, announced));
             if (_side is SourceSide source)
             {
                 await source.StartListenersAsync(_options.BindAddress ?? _options.Settings.DefaultBindAddress, timeout.Token).ConfigureAwait(false);
@@ -141,8 +145,9 @@ public sealed class TunnelClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            string last = _lastStartFailure is null ? string.Empty : $" Last attempt: {_lastStartFailure}";
             var timedOut = new TunnelStartException(TunnelStartFailure.Timeout,
-                $"The session did not start within {_options.StartTimeout.TotalSeconds:0.#} s. Check the endpoint and network, or allow more time.");
+                $"The session did not start within {_options.StartTimeout.TotalSeconds:0.#} s. Check the endpoint and network, or allow more time.{last}");
             await AbortStartAsync(timedOut.Message).ConfigureAwait(false);
             throw timedOut;
         }
@@ -243,6 +248,7 @@ public sealed class TunnelClient : IAsyncDisposable
             }
             catch (TunnelHandshakeException ex)
             {
+                _lastStartFailure = ex.Message;
                 _logger.LogWarning("{Reason} Retrying in {Delay} ms.", ex.Message, _options.Settings.WebSocketRetryDelayMs);
                 try
                 {

@@ -29,6 +29,12 @@ public sealed partial record TunnelOptions
     /// <summary>Local mappings; empty = source picks free ports for every announced service.</summary>
     public IReadOnlyList<ServiceMapping> Services { get; init; } = Array.Empty<ServiceMapping>();
 
+    /// <summary>
+    /// Mappings read from a configuration directory (<c>--config-dir</c>). Used only when
+    /// <see cref="Services"/> is empty, and only for the services the tunnel announces.
+    /// </summary>
+    public IReadOnlyList<ServiceMapping> ConfigDirectoryServices { get; init; } = Array.Empty<ServiceMapping>();
+
     /// <summary>Address a source listens on; null = <see cref="ProxySettings.DefaultBindAddress"/>.</summary>
     public string? BindAddress { get; init; }
 
@@ -77,9 +83,9 @@ public sealed partial record TunnelOptions
 
         if (Mode == TunnelMode.Destination)
         {
-            if (Services.Count == 0)
+            if (Services.Count == 0 && ConfigDirectoryServices.Count == 0)
             {
-                throw new ArgumentException("A destination needs at least one target: give SERVICE=HOST:PORT (or a port for a one-service tunnel).");
+                throw new ArgumentException("A destination needs at least one target: give SERVICE=HOST:PORT (or a port for a one-service tunnel), or a configuration directory.");
             }
 
             foreach (var s in Services.Where(s => s.Port == 0))

@@ -100,7 +100,7 @@ public class WebProxyTunnelTests
         Assert.Contains("CONNECT", proxy.Log);
     }
 
-    [Fact(Skip = "Needs the WebSocketConnector change described in the issue 4 report: today the message names only the service, not the proxy.")]
+    [Fact]
     public async Task A_proxy_that_is_not_listening_fails_naming_it()
     {
         int port = FreePort();
