@@ -118,6 +118,13 @@ internal sealed class DestinationSide : TunnelSide
             try
             {
                 await ConnectSocketAsync(socket, host, target.Port, _stop.Token).ConfigureAwait(false);
+                if (IsConnectedToItself(socket))
+                {
+                    // A closed loopback port in the ephemeral range can "accept" a connection from
+                    // itself (TCP simultaneous open): that is no target, and it would hold the port.
+                    throw new SocketException((int)SocketError.ConnectionRefused);
+                }
+
                 if (connection.Attach(socket))
                 {
                     Logger.LogInformation("Connection {Key} opened to {Target}", connection.Key, ServiceMapping.FormatHostPort(host, target.Port));
@@ -139,6 +146,10 @@ internal sealed class DestinationSide : TunnelSide
             connection.Key, ServiceMapping.FormatHostPort(host, target.Port), retries + 1, lastError);
         connection.FailToAttach($"the target {ServiceMapping.FormatHostPort(host, target.Port)} could not be reached: {lastError}");
     }
+
+    private static bool IsConnectedToItself(Socket socket) =>
+        socket.LocalEndPoint is IPEndPoint local && socket.RemoteEndPoint is IPEndPoint remote &&
+        local.Port == remote.Port && local.Address.MapToIPv6().Equals(remote.Address.MapToIPv6());
 
     private static async Task ConnectSocketAsync(Socket socket, string host, int port, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ public class ConnectionLifecycleTests
     [Fact]
     public async Task An_unreachable_destination_target_closes_the_clients_connection_after_the_retries()
     {
-        int closedPort = FreePort();
+        int closedPort = TestPorts.FreeOutsideEphemeralRange();
         await using var harness = await TunnelHarness.StartAsync(new[] { "SSH1" });
         await harness.StartDestinationAsync($"SSH1=127.0.0.1:{closedPort}");
         var source = await harness.StartSourceAsync("SSH1=0");
@@ -88,12 +88,5 @@ public class ConnectionLifecycleTests
         await Eventually.TrueAsync(() => events.Count == 2, "an Opened and a Closed event");
         Assert.Equal(new[] { "Opened", "Closed" }, events.Select(e => e.Kind));
         Assert.All(events, e => Assert.Equal("SSH1", e.Connection.ServiceId));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

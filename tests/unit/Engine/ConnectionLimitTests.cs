@@ -26,3 +26,38 @@ public class ConnectionLimitTests
         Assert.Contains(harness.Logs.Lines, l => l.Contains("tcp.max_active_connections"));
     }
 }
+
+/// <summary>Connection attempts still in progress count toward the limit, so they are bounded too.</summary>
+public class PendingConnectionLimitTests
+{
+    [Fact]
+    public async Task A_destination_refuses_connection_starts_beyond_the_limit_while_earlier_ones_are_still_connecting()
+    {
+        await using var service = new ScriptedService();
+        int closedPort = TestPorts.FreeOutsideEphemeralRange();
+        var logs = new LogCapture();
+        await using var destination = new AwsTunnel.Engine.Tunnel.TunnelClient(new AwsTunnel.Engine.Tunnel.TunnelOptions
+        {
+            Mode = AwsTunnel.Engine.Protocol.TunnelMode.Destination,
+            ServiceUri = service.Endpoint,
+            AccessToken = "scripted-token",
+            Services = AwsTunnel.Engine.Tunnel.ServiceMapping.ParseList($"SSH1=127.0.0.1:{closedPort}", "test"),
+            Settings = TunnelHarness.FastSettings with { TcpMaxActiveConnections = 2, TcpConnectionRetryCount = 100, TcpConnectionRetryDelayMs = 200 },
+            LoggerFactory = logs,
+        });
+        var starting = destination.StartAsync();
+        await service.SendAsync(AwsTunnel.Engine.Protocol.Messages.ServiceIds(new[] { "SSH1" }));
+        await starting;
+
+        await service.SendAsync(
+            AwsTunnel.Engine.Protocol.Messages.StreamStart(1, "SSH1", 1),
+            AwsTunnel.Engine.Protocol.Messages.ConnectionStart(1, "SSH1", 2),
+            AwsTunnel.Engine.Protocol.Messages.ConnectionStart(1, "SSH1", 3));
+
+        var reset = await service.ReceiveUntilAsync(m => m.Type == AwsTunnel.Engine.Protocol.Message.Types.Type.ConnectionReset);
+        Assert.Equal(3u, reset.ConnectionId);
+        Assert.Equal(2, destination.Connections().Count);
+        Assert.All(destination.Connections(), c => Assert.Equal(AwsTunnel.Engine.Tunnel.ConnectionState.Connecting, c.State));
+        Assert.Contains(logs.Lines, l => l.Contains("tcp.max_active_connections"));
+    }
+}

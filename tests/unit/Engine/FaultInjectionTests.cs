@@ -47,7 +47,7 @@ public class FaultInjectionTests
     [Fact]
     public async Task A_target_that_refuses_at_first_and_then_accepts_is_reached_by_the_retries()
     {
-        int port = FreePort();
+        int port = TestPorts.FreeOutsideEphemeralRange();
         await using var harness = await TunnelHarness.StartAsync(new[] { "SSH1" });
         var patient = TunnelHarness.FastSettings with { TcpConnectionRetryCount = 20, TcpConnectionRetryDelayMs = 100 };
         await harness.StartDestinationAsync($"SSH1=127.0.0.1:{port}", patient);
@@ -166,13 +166,6 @@ public class FaultInjectionTests
         }
 
         return outcomes;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>An echo server that starts listening on a given port only when constructed.</summary>

@@ -138,3 +138,32 @@ public class SessionEndTests
         rebind.Start();
     }
 }
+
+/// <summary>A tunnel that reaches its lifetime ends both sessions as closed by the service.</summary>
+public class TunnelExpiryTests
+{
+    [Fact]
+    public async Task A_tunnel_past_its_lifetime_ends_both_sessions_as_closed_saying_it_expired()
+    {
+        await using var service = new AwsTunnel.Engine.Service.LocalTunnelService();
+        await service.StartAsync();
+        var tunnel = service.CreateTunnel(new[] { "SSH1" }, lifetime: TimeSpan.FromSeconds(1));
+        await using var destination = new TunnelClient(new TunnelOptions
+        {
+            Mode = TunnelMode.Destination, ServiceUri = service.Endpoint, AccessToken = tunnel.DestinationAccessToken,
+            Services = ServiceMapping.ParseList("SSH1=127.0.0.1:9", "test"),
+        });
+        await using var source = new TunnelClient(new TunnelOptions
+        {
+            Mode = TunnelMode.Source, ServiceUri = service.Endpoint, AccessToken = tunnel.SourceAccessToken,
+        });
+        await destination.StartAsync();
+        await source.StartAsync();
+
+        var ends = await Task.WhenAll(source.Completion, destination.Completion).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.All(ends, e => Assert.Equal(TunnelEndReason.TunnelClosed, e.Reason));
+        Assert.All(ends, e => Assert.Contains("expired", e.Message));
+        Assert.False(tunnel.IsOpen);
+    }
+}

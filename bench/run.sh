@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds the awstunnel CLI (Release) and the benchmarks, runs the end-to-end benchmarks B1-B5
+# against real awstunnel processes on loopback and the codec micro-benchmarks (B6), and prints
+# the result tables.
+#
+#   bash bench/run.sh                 # full run (about 5 minutes on 2 cores)
+#   bash bench/run.sh --quick         # smoke check with small sizes (about 1 minute)
+#   bash bench/run.sh --skip-codec    # only B1-B5;  --skip-e2e: only B6
+#   bash bench/run.sh --only B1,B2 --b1-bytes 256M   # other options go to the e2e bench (see --help)
+#
+# Tables are also written to bench/.out/e2e.md and bench/.out/codec.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/bench/.out"
+QUICK=()
+E2E=1
+CODEC=1
+PASS=()
+for arg in "$@"; do
+    case "$arg" in
+        --quick) QUICK=(--quick) ;;
+        --skip-codec) CODEC=0 ;;
+        --skip-e2e) E2E=0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) PASS+=("$arg") ;;
+    esac
+done
+
+mkdir -p "$OUT"
+PIDS="$OUT/children.pids"
+: > "$PIDS"
+rm -f "$OUT/e2e.md" "$OUT/codec.md"
+
+# Fallback clean-up: if the bench dies without killing its children, end them here, by pid,
+# and only if the pid still belongs to a process the bench started (awstunnel or a bench worker).
+cleanup() {
+    local pid
+    while read -r pid; do
+        [ -n "$pid" ] || continue
+        if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qE 'awstunnel\.dll|AwsTunnel\.Bench\.dll'; then
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+    done < "$PIDS"
+}
+trap cleanup EXIT INT TERM
+
+echo "== Building the awstunnel CLI (Release)" >&2
+dotnet build "$ROOT/src/AwsTunnel.Cli" -c Release -nologo -v quiet >&2
+# Run a snapshot, so a rebuild of src/ during the run cannot swap assemblies under the proxies.
+rm -rf "$OUT/cli"
+cp -r "$ROOT/src/AwsTunnel.Cli/bin/Release/net8.0" "$OUT/cli"
+
+echo "== Building the benchmarks (Release)" >&2
+dotnet build "$ROOT/bench/AwsTunnel.Bench" -c Release -nologo -v quiet >&2
+dotnet build "$ROOT/bench/AwsTunnel.Bench.Codec" -c Release -nologo -v quiet >&2
+
+STATUS=0
+if [ "$E2E" = 1 ]; then
+    echo "== End-to-end benchmarks B1-B5" >&2
+    dotnet "$ROOT/bench/AwsTunnel.Bench/bin/Release/net10.0/AwsTunnel.Bench.dll" \
+        --cli "$OUT/cli/awstunnel.dll" --work "$OUT/work" --pid-file "$PIDS" \
+        --markdown-out "$OUT/e2e.md" "${QUICK[@]}" "${PASS[@]}" > /dev/null || STATUS=1
+fi
+
+if [ "$CODEC" = 1 ]; then
+    echo "== Codec micro-benchmarks B6 (BenchmarkDotNet)" >&2
+    (cd "$OUT" && dotnet "$ROOT/bench/AwsTunnel.Bench.Codec/bin/Release/net10.0/AwsTunnel.Bench.Codec.dll" \
+        --markdown-out "$OUT/codec.md" "${QUICK[@]}" > "$OUT/codec.log" 2>&1) || { STATUS=1; tail -40 "$OUT/codec.log" >&2; }
+fi
+
+echo
+[ "$E2E" = 1 ] && [ -f "$OUT/e2e.md" ] && cat "$OUT/e2e.md" && echo
+[ "$CODEC" = 1 ] && [ -f "$OUT/codec.md" ] && cat "$OUT/codec.md"
+exit "$STATUS"
