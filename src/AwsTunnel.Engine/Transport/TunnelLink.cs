@@ -273,7 +273,7 @@ public sealed class TunnelLink : IAsyncDisposable
 
     private async Task<LinkEnd> SendLoopAsync(CancellationToken token)
     {
-        var batch = new ArrayBufferWriter<byte>(_maxWebSocketMessage);
+        var batch = new PooledBatchWriter(_maxWebSocketMessage);
         var reader = _sendQueue.Reader;
         try
         {
@@ -296,9 +296,13 @@ public sealed class TunnelLink : IAsyncDisposable
                     next.ReturnBuffer();
                 }
 
-                await _socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Binary, endOfMessage: true, token).ConfigureAwait(false);
-                Interlocked.Add(ref _bytesSent, batch.WrittenCount);
-                batch.ResetWrittenCount();
+                if (batch.WrittenCount > 0)
+                {
+                    await _socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Binary, endOfMessage: true, token).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesSent, batch.WrittenCount);
+                }
+
+                batch.Release();
             }
 
             _drained.TrySetResult();
@@ -324,6 +328,7 @@ public sealed class TunnelLink : IAsyncDisposable
         }
         finally
         {
+            batch.Release();
             _drained.TrySetResult();
         }
     }

@@ -175,6 +175,9 @@ internal sealed class LocalConnection
             var token = _readStop.Token;
             while (true)
             {
+                // Wait for data with a zero-byte read first, so an idle connection holds no buffer.
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+
                 // A pooled buffer per read: its ownership passes with the DATA message and it comes
                 // back to the pool once the frame is encoded, so the payload is never copied into a new array.
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(_readSize);
