@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AwsTunnel.Engine.Settings;
 
 namespace AwsTunnel.Cli;
 
@@ -81,13 +82,28 @@ internal sealed class ProxyCommand
         HelpName = "V1|V2|V3",
     };
 
-    /// <summary>Reference flags the engine cannot serve yet; accepted so the error can say so.</summary>
-    private readonly Option<string?>[] _notSupported =
+    private readonly Option<string?> _config = new("--config")
     {
-        new("--config") { Hidden = true },
-        new("--config-dir") { Hidden = true },
-        new("--settings-json") { Hidden = true },
-        new("--export-default-settings") { Hidden = true },
+        Description = "A file of 'option = value' lines (long option names, e.g. region = us-east-1, source-listen-port = 5555). Flags override the file; the file overrides the environment.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _configDir = new("--config-dir")
+    {
+        Description = "A directory whose files hold SERVICE=PORT (source) or SERVICE=HOST:PORT (destination) lines, used for the services the tunnel announces when -s/-d give none (default: ./config beside awstunnel, if it exists).",
+        HelpName = "DIR",
+    };
+
+    private readonly Option<string?> _settingsJson = new("--settings-json")
+    {
+        Description = "A JSON file of fine-grained settings (as written by --export-default-settings); keys it lacks keep their defaults.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _exportDefaultSettings = new("--export-default-settings")
+    {
+        Description = "Write the default fine-grained settings as JSON to FILE, for editing and --settings-json, and exit.",
+        HelpName = "FILE",
     };
 
     public ProxyCommand(CliContext context) => _context = context;
@@ -99,7 +115,8 @@ internal sealed class ProxyCommand
                  {
                      _accessToken, _clientToken, _region, _endpoint, _sourcePorts, _destinationApps, _mode,
                      _bindAddress, _caPath, _noSslHostVerify, _verbose, _destinationClientType,
-                 }.Concat(_notSupported))
+                     _config, _configDir, _settingsJson, _exportDefaultSettings,
+                 })
         {
             root.Add(option);
         }
@@ -109,6 +126,11 @@ internal sealed class ProxyCommand
 
     private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
+        if (parseResult.GetValue(_exportDefaultSettings) is { } exportPath)
+        {
+            return ExportDefaultSettings(exportPath);
+        }
+
         if (parseResult.GetValue(_accessToken) is not null)
         {
             _context.WriteWarning(
@@ -118,11 +140,6 @@ internal sealed class ProxyCommand
         if (parseResult.GetValue(_noSslHostVerify))
         {
             _context.WriteWarning("-k/--no-ssl-host-verify: the service's certificate is not verified; the connection can be intercepted.");
-        }
-
-        if (_notSupported.FirstOrDefault(o => parseResult.GetResult(o) is not null) is { } unsupported)
-        {
-            throw new UsageException($"{unsupported.Name} is not supported by this version of awstunnel yet.");
         }
 
         var arguments = new ProxyArguments
@@ -138,11 +155,41 @@ internal sealed class ProxyCommand
             CaPath = parseResult.GetValue(_caPath),
             NoSslHostVerify = parseResult.GetValue(_noSslHostVerify),
             DestinationClientType = parseResult.GetValue(_destinationClientType),
+            Verbose = parseResult.GetValue(_verbose),
+            ConfigPath = parseResult.GetValue(_config),
+            ConfigDirectory = parseResult.GetValue(_configDir),
+            SettingsJson = parseResult.GetValue(_settingsJson),
         };
 
-        var level = CliLogging.ParseVerbosity(parseResult.GetValue(_verbose));
+        if (arguments.ConfigPath is not null)
+        {
+            // The file may set the verbosity; until it is read, the flag's (or the default) applies.
+            using var fileLoggerFactory = CliLogging.CreateFactory(CliLogging.ParseVerbosity(arguments.Verbose), _context.Error);
+            arguments = arguments.WithConfigFile(_context, fileLoggerFactory.CreateLogger("AwsTunnel.Cli"));
+            if (arguments.NoSslHostVerify && !parseResult.GetValue(_noSslHostVerify))
+            {
+                _context.WriteWarning("no-ssl-host-verify (config file): the service's certificate is not verified; the connection can be intercepted.");
+            }
+        }
+
+        var level = CliLogging.ParseVerbosity(arguments.Verbose);
         using var loggerFactory = CliLogging.CreateFactory(level, _context.Error);
         var options = arguments.ToTunnelOptions(_context, loggerFactory);
         return await ProxySession.RunAsync(options, _context, cancellationToken);
+    }
+
+    private int ExportDefaultSettings(string path)
+    {
+        try
+        {
+            ProxySettingsJson.ExportToFile(ProxySettings.Default, path);
+        }
+        catch (SettingsException ex)
+        {
+            throw new UsageException($"--export-default-settings: {ex.Message}", ex);
+        }
+
+        _context.Out.WriteLine($"Wrote the default settings to {Path.GetFullPath(path)}");
+        return ExitCodes.Success;
     }
 }

@@ -136,11 +136,11 @@ public class ArgumentErrorTests
     }
 
     [Fact]
-    public async Task A_settings_file_is_reported_as_not_supported_yet()
+    public async Task A_missing_settings_file_is_refused_naming_the_flag_and_the_file()
     {
-        var run = await CliRun.CompleteAsync(new[] { "-r", "us-east-1", "-s", "5555", "--settings-json", "lpsettings.json" }, WithToken);
+        var run = await CliRun.CompleteAsync(new[] { "-r", "us-east-1", "-s", "5555", "--settings-json", "no-such-lpsettings.json" }, WithToken);
 
-        AssertOneUsageError(run, "--settings-json", "not supported");
+        AssertOneUsageError(run, "--settings-json", "no-such-lpsettings.json");
     }
 
     private static void AssertOneUsageError(CliRun run, params string[] mentions)

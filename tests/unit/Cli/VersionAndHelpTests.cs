@@ -23,7 +23,7 @@ public class VersionAndHelpTests
         string help = run.Out.ToString();
         foreach (var flag in new[] { "--access-token", "--client-token", "--region", "--proxy-endpoint", "--source-listen-port",
                      "--destination-app", "--mode", "--local-bind-address", "--capath", "--no-ssl-host-verify", "--verbose",
-                     "--destination-client-type", "--version" })
+                     "--destination-client-type", "--version", "--config", "--config-dir", "--settings-json", "--export-default-settings" })
         {
             Assert.Contains(flag, help);
         }
