@@ -20,6 +20,7 @@
         'Stop-LocalTunnelService'
         'New-LocalTunnel'
         'Close-LocalTunnel'
+        'Export-TunnelSettings'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

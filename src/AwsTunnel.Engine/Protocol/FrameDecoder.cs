@@ -15,7 +15,15 @@ public static class FrameDecoder
     /// the frame. Returns false, leaving the buffer as it was, when the frame is not complete yet.
     /// </summary>
     /// <exception cref="TunnelProtocolException">the prefix announces an impossible size, or the body is not a valid message.</exception>
-    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message)
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message) =>
+        TryReadFrame(ref buffer, out message, strict: false);
+
+    /// <summary>
+    /// As <see cref="TryReadFrame(ref ReadOnlySequence{byte}, out Message)"/>; with
+    /// <paramref name="strict"/>, a message carrying unknown fields (or non-canonical encodings)
+    /// is refused, as the service does: its canonical size then differs from the frame's.
+    /// </summary>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message, bool strict)
     {
         message = null!;
         if (buffer.Length < ProtocolLimits.LengthPrefixSize)
@@ -37,6 +45,12 @@ public static class FrameDecoder
 
         var body = buffer.Slice(ProtocolLimits.LengthPrefixSize, length);
         message = Parse(body);
+        if (strict && message.CalculateSize() != length)
+        {
+            throw new TunnelProtocolException(
+                $"A {message.Type} message carries unknown fields or a non-canonical encoding ({length} bytes, {message.CalculateSize()} when re-encoded); extending the schema is not allowed.");
+        }
+
         buffer = buffer.Slice(body.End);
         return true;
     }

@@ -263,7 +263,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 SubProtocol = Subprotocols.NameOf(admission.Version),
                 KeepAliveInterval = TimeSpan.Zero,
             });
-            var peer = new ServicePeer(admission.Mode, new TunnelLink(socket, _logger), admission.Version, channelId);
+            var peer = new ServicePeer(admission.Mode, new TunnelLink(socket, _logger, strictDecoding: true), admission.Version, channelId);
 
             // Attach before the 101 goes out: once the proxy sees the handshake succeed, the
             // service already forwards to it (nothing is written on the WebSocket before the 101).
@@ -307,6 +307,12 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
             await tunnel.ForwardAsync(peer, message, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
+
+        if (end.Kind == LinkEndKind.ProtocolViolation)
+        {
+            // As the service does: a proxy that breaks the framing rules (e.g. unknown fields) loses its WebSocket.
+            _logger.LogWarning("Tunnel {TunnelId}: {Mode} broke the protocol: {Reason}", tunnel.TunnelId, peer.Mode.ToWire(), end.Description);
+        }
 
         tunnel.Detach(peer);
         _logger.LogInformation("Tunnel {TunnelId}: {Mode} disconnected (channel {ChannelId}): {Reason}",

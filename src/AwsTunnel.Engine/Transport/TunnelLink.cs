@@ -22,11 +22,17 @@ public sealed class TunnelLink : IAsyncDisposable
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
     private readonly int _maxWebSocketMessage;
+    private readonly bool _strictDecoding;
     private readonly Channel<Outgoing> _sendQueue;
     private readonly CancellationTokenSource _stop = new();
 
-    public TunnelLink(WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize)
+    /// <param name="socket">The WebSocket, after the handshake.</param>
+    /// <param name="logger">Where the link logs.</param>
+    /// <param name="maxWebSocketMessage">The largest WebSocket message to send.</param>
+    /// <param name="strictDecoding">Refuse messages with unknown fields (the service side's rule).</param>
+    public TunnelLink(WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize, bool strictDecoding = false)
     {
+        _strictDecoding = strictDecoding;
         _socket = socket;
         _logger = logger;
         _maxWebSocketMessage = Math.Max(maxWebSocketMessage, ProtocolLimits.MaxFrameSize);
@@ -92,8 +98,17 @@ public sealed class TunnelLink : IAsyncDisposable
         }
 
         _sendQueue.Writer.TryComplete();
+        if (end.Kind == LinkEndKind.ProtocolViolation)
+        {
+            // Before cancelling: cancelling a pending receive aborts the WebSocket, and the close
+            // may only go out once the send loop has finished its last message.
+            await IgnoreFailure(_drained.Task.WaitAsync(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+            await CloseForViolationAsync(end.Description).ConfigureAwait(false);
+        }
+
         linked.Cancel();
         await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(dispatch), IgnoreFailure(send)).ConfigureAwait(false);
+
         if (end.Kind != LinkEndKind.ClosedByService)
         {
             _socket.Abort();
@@ -242,7 +257,7 @@ public sealed class TunnelLink : IAsyncDisposable
                 var buffer = read.Buffer;
                 try
                 {
-                    while (FrameDecoder.TryReadFrame(ref buffer, out var message))
+                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, _strictDecoding))
                     {
                         await handler(message, token).ConfigureAwait(false);
                     }
@@ -330,6 +345,32 @@ public sealed class TunnelLink : IAsyncDisposable
         {
             batch.Release();
             _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Tells the other end why (close status 1002) before the connection is dropped.</summary>
+    private async Task CloseForViolationAsync(string reason)
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        // A close reason may hold at most 123 bytes of UTF-8.
+        string text = reason.Length > 120 ? reason[..120] : reason;
+        while (System.Text.Encoding.UTF8.GetByteCount(text) > 123)
+        {
+            text = text[..^1];
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.ProtocolError, text, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The connection is going anyway.
         }
     }
 

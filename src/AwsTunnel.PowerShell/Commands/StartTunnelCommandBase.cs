@@ -1,4 +1,6 @@
+using System.Collections;
 using System.Management.Automation;
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Settings;
@@ -22,6 +24,7 @@ public abstract class StartTunnelCommandBase : PSCmdlet
     private CancellationTokenSource? _cancel;
     private bool _regionOnCommandLine;
     private bool _endpointOnCommandLine;
+    private bool _serviceOnCommandLine;
 
     /// <summary>
     /// <para type="description">The local mapping of the tunnel's services. Forms: SSH1=5555, 5555, SSH1=10.0.0.1:22 (destination), comma lists, arrays and hashtables such as @{SSH1=5555; HTTP=8080}. A bare id (SSH1) means any free port on a source. Without it, a source listens on free ports for every service the tunnel announces.</para>
@@ -102,6 +105,50 @@ public abstract class StartTunnelCommandBase : PSCmdlet
     [SecondsTransformation]
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <para type="description">A settings JSON file in the reference local proxy's shape (as written by Export-TunnelSettings or localproxy --export-default-settings). Keys it lacks keep their defaults; unknown keys are ignored with a warning.</para>
+    /// </summary>
+    [Parameter]
+    [Alias("SettingsJson")]
+    [ValidateNotNullOrEmpty]
+    public string? SettingsPath { get; set; }
+
+    /// <summary>
+    /// <para type="description">One-off settings overrides, applied after -SettingsPath: a hashtable of dotted keys relative to tunneling.proxy, e.g. @{ 'websocket.ping_period_ms' = 10000; 'tcp.max_active_connections' = 4 }. An unknown key or a malformed value is an InvalidSettings error.</para>
+    /// </summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(SettingKeyCompleter))]
+    public Hashtable? Setting { get; set; }
+
+    /// <summary>
+    /// <para type="description">A directory whose files hold SERVICE=PORT (source) or SERVICE=HOST:PORT (destination) lines, like the reference's --config-dir. Its mappings are used for the services the tunnel announces when -Service is not typed (service ids bound from a piped tunnel give way to it).</para>
+    /// </summary>
+    [Parameter]
+    [Alias("ConfigDir")]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigDirectory { get; set; }
+
+    /// <summary>
+    /// <para type="description">An HTTP web proxy for the connection to the service, e.g. http://proxy.example.com:3128 (https:// proxies too). Default: HTTPS_PROXY / https_proxy from the environment (lower case wins).</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>
+    /// <para type="description">The user name and password for -Proxy (basic authentication). Never shown or logged.</para>
+    /// </summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
+    /// <summary>
+    /// <para type="description">Connect directly, ignoring HTTPS_PROXY / https_proxy. Cannot be combined with -Proxy.</para>
+    /// </summary>
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
     /// <summary>Source or destination.</summary>
     private protected abstract TunnelMode Mode { get; }
 
@@ -117,18 +164,26 @@ public abstract class StartTunnelCommandBase : PSCmdlet
         // Pipeline values are bound later: what is bound now was typed by the user.
         _regionOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Region));
         _endpointOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Endpoint));
+        _serviceOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Service));
     }
 
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
         CheckClientMode();
-        var services = ParseServices();
-        var serviceUri = ResolveServiceUri();
+        var log = new SessionLog(LogLevel.Debug);
+        var loggerFactory = log.CreateFactory();
+        var settingsLogger = loggerFactory.CreateLogger("AwsTunnel.Settings");
+        var settings = LoadSettings(settingsLogger);
+        var configDirectoryServices = LoadConfigDirectory(settingsLogger);
+        var webProxy = ResolveWebProxy(settingsLogger);
+        // With -ConfigDirectory, the service ids a piped tunnel carries (bare ids, no ports or
+        // targets) give way to the directory's mappings; a typed -Service still wins.
+        var services = ConfigDirectory is not null && !_serviceOnCommandLine ? Array.Empty<ServiceMapping>() : ParseServices();
+        var serviceUri = ResolveServiceUri(settings);
         string? tunnelId = TunnelId ?? TunnelArnParser.GetTunnelId(TunnelArn);
         string target = tunnelId ?? serviceUri.ToString();
 
-        var log = new SessionLog(LogLevel.Debug);
         TunnelClient client;
         try
         {
@@ -143,8 +198,16 @@ public abstract class StartTunnelCommandBase : PSCmdlet
                 TrustedCertificates = TrustedCollection(),
                 SkipCertificateCheck = SkipCertificateCheck,
                 StartTimeout = StartTimeout,
-                LoggerFactory = log.CreateFactory(),
+                Settings = settings,
+                WebProxy = webProxy,
+                ConfigDirectoryServices = configDirectoryServices,
+                LoggerFactory = loggerFactory,
             }));
+        }
+        catch (SettingsException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidSettings(ex));
+            return;
         }
         catch (ArgumentException ex)
         {
@@ -239,7 +302,73 @@ public abstract class StartTunnelCommandBase : PSCmdlet
         }
     }
 
-    private Uri ResolveServiceUri()
+    private ProxySettings LoadSettings(ILogger logger)
+    {
+        try
+        {
+            string? path = SettingsPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SettingsPath);
+            return SettingArgument.Resolve(path, Setting, logger);
+        }
+        catch (SettingsException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidSettings(ex));
+            throw; // not reached
+        }
+    }
+
+    private IReadOnlyList<ServiceMapping> LoadConfigDirectory(ILogger logger)
+    {
+        if (ConfigDirectory is null)
+        {
+            return Array.Empty<ServiceMapping>();
+        }
+
+        try
+        {
+            return ServiceConfigDirectory.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigDirectory), logger);
+        }
+        catch (SettingsException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidSettings(ex, "InvalidConfigDirectory"));
+            throw; // not reached
+        }
+    }
+
+    /// <summary>-Proxy/-ProxyCredential, else nothing with -NoProxy, else HTTPS_PROXY/https_proxy.</summary>
+    private IWebProxy? ResolveWebProxy(ILogger logger)
+    {
+        try
+        {
+            if (NoProxy && Proxy is not null)
+            {
+                throw new ArgumentException("-Proxy and -NoProxy cannot be used together. Give -Proxy to use a web proxy, or -NoProxy to connect directly.");
+            }
+
+            if (ProxyCredential is not null && Proxy is null)
+            {
+                throw new ArgumentException("-ProxyCredential needs -Proxy. Give the web proxy's address with -Proxy, e.g. -Proxy http://proxy.example.com:3128.");
+            }
+
+            if (NoProxy)
+            {
+                return null;
+            }
+
+            if (Proxy is not null)
+            {
+                return WebProxyResolver.Create(Proxy, ProxyCredential?.GetNetworkCredential());
+            }
+
+            return WebProxyResolver.FromEnvironment(TunnelEnvironment.FromProcess(), logger);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidOptions(ex, "InvalidProxy"));
+            throw; // not reached
+        }
+    }
+
+    private Uri ResolveServiceUri(ProxySettings settings)
     {
         try
         {
@@ -247,7 +376,7 @@ public abstract class StartTunnelCommandBase : PSCmdlet
             {
                 // An endpoint (typed, or a local tunnel's) wins over a region the input implies;
                 // only a region and an endpoint both typed by the user conflict.
-                return TunnelEndpoint.Resolve(_regionOnCommandLine && _endpointOnCommandLine ? Region : null, Endpoint, ProxySettings.Default);
+                return TunnelEndpoint.Resolve(_regionOnCommandLine && _endpointOnCommandLine ? Region : null, Endpoint, settings);
             }
 
             string? region = RegionResolver.Resolve(Region, TunnelArn, SessionState);
@@ -257,7 +386,7 @@ public abstract class StartTunnelCommandBase : PSCmdlet
                     "No region was given and none was found. Give -Region (e.g. -Region us-east-1), pipe an object with TunnelArn, or set AWSIOT_TUNNEL_REGION, $StoredAWSRegion (Set-DefaultAWSRegion) or AWS_REGION."), "NoRegion"));
             }
 
-            return TunnelEndpoint.Resolve(region, null, ProxySettings.Default);
+            return TunnelEndpoint.Resolve(region, null, settings);
         }
         catch (ArgumentException ex)
         {

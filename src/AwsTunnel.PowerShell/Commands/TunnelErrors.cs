@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AwsTunnel.Engine.Settings;
 using AwsTunnel.Engine.Tunnel;
 
 namespace AwsTunnel.PowerShell.Commands;
@@ -16,6 +17,10 @@ internal static class TunnelErrors
     /// <summary>Options were rejected before connecting. ErrorId InvalidOptions, InvalidArgument.</summary>
     public static ErrorRecord InvalidOptions(ArgumentException ex, string errorId = "InvalidOptions") =>
         new(new ArgumentException(ex.Message), errorId, ErrorCategory.InvalidArgument, null);
+
+    /// <summary>A settings file, override or config directory is invalid. ErrorId InvalidSettings (or the given id), InvalidArgument; the target is the key, else the file.</summary>
+    public static ErrorRecord InvalidSettings(SettingsException ex, string errorId = "InvalidSettings") =>
+        new(ex, errorId, ErrorCategory.InvalidArgument, ex.Key ?? ex.Origin);
 
     /// <summary>The session could not start; ErrorId is the <see cref="TunnelStartFailure"/> name.</summary>
     public static ErrorRecord StartFailed(TunnelStartException ex, object? target) =>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AwsTunnel.Engine.Settings;
 
 namespace AwsTunnel.PowerShell.Input;
 
@@ -11,23 +12,9 @@ internal static class RegionResolver
 {
     public static string? Resolve(string? region, string? tunnelArn, SessionState sessionState)
     {
-        if (!string.IsNullOrWhiteSpace(region))
-        {
-            return region.Trim();
-        }
-
-        if (TunnelArnParser.TryGetRegion(tunnelArn, out var fromArn))
-        {
-            return fromArn;
-        }
-
-        return FirstSet(
-            Environment.GetEnvironmentVariable("AWSIOT_TUNNEL_REGION"),
-            sessionState.PSVariable.GetValue("StoredAWSRegion") as string,
-            Environment.GetEnvironmentVariable("AWS_REGION"),
-            Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
+        // Order (DESIGN.md): -Region, the TunnelArn's region, AWSIOT_TUNNEL_REGION, $StoredAWSRegion, AWS_REGION, AWS_DEFAULT_REGION.
+        string? fromArn = TunnelArnParser.TryGetRegion(tunnelArn, out var arnRegion) ? arnRegion : null;
+        return TunnelEnvironment.FromProcess()
+            .ResolveRegionWithSource(region, fromArn, sessionState.PSVariable.GetValue("StoredAWSRegion") as string)?.Region;
     }
-
-    private static string? FirstSet(params string?[] values) =>
-        values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v))?.Trim();
 }

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Tunnel;
+using Google.Protobuf;
 using AwsTunnel.Tests.Support;
 
 namespace AwsTunnel.Tests.Engine;
@@ -165,5 +166,34 @@ public class TunnelExpiryTests
         Assert.All(ends, e => Assert.Equal(TunnelEndReason.TunnelClosed, e.Reason));
         Assert.All(ends, e => Assert.Contains("expired", e.Message));
         Assert.False(tunnel.IsOpen);
+    }
+}
+
+/// <summary>The local service applies the service's own rules to what proxies send.</summary>
+public class LocalServiceRuleTests
+{
+    [Fact]
+    public async Task A_proxy_that_sends_unknown_fields_loses_its_WebSocket_with_a_log_line_naming_the_violation()
+    {
+        await using var harness = await TunnelHarness.StartAsync(new[] { "SSH1" });
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("access-token", harness.Tunnel.SourceAccessToken);
+        socket.Options.AddSubProtocol(Subprotocols.V3);
+        await socket.ConnectAsync(new Uri(harness.Service.Endpoint, "/tunnel?local-proxy-mode=source"), CancellationToken.None);
+        var body = Messages.StreamStart(1, "SSH1", 1).ToByteArray().Concat(new byte[] { 0x48, 0x01 }).ToArray();
+
+        await socket.SendAsync(new[] { (byte)0, (byte)body.Length }.Concat(body).ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, timeout.Token);
+        }
+        while (result.MessageType != WebSocketMessageType.Close);
+        Assert.Equal(WebSocketCloseStatus.ProtocolError, socket.CloseStatus);
+        Assert.Contains("unknown fields", socket.CloseStatusDescription);
+        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.StartsWith("Warning") && l.Contains("unknown fields")), "the service's log line");
     }
 }

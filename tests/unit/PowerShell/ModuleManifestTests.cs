@@ -7,7 +7,7 @@ public sealed class ModuleManifestTests : IDisposable
 {
     private static readonly string[] Cmdlets =
     {
-        "Close-LocalTunnel", "Get-LocalTunnelService", "Get-TunnelSession", "Get-TunnelStream", "New-LocalTunnel",
+        "Close-LocalTunnel", "Export-TunnelSettings", "Get-LocalTunnelService", "Get-TunnelSession", "Get-TunnelStream", "New-LocalTunnel",
         "Start-LocalTunnelService", "Start-TunnelDestination", "Start-TunnelSource", "Stop-LocalTunnelService", "Stop-TunnelSession",
     };
 
