@@ -17,7 +17,12 @@ public delegate ValueTask MessageHandler(Message message, CancellationToken canc
 /// </summary>
 public sealed class TunnelLink : IAsyncDisposable
 {
-    private const int SendQueueCapacity = 128;
+    /// <summary>
+    /// Messages waiting for the WebSocket. Small on purpose: whatever waits here delays every
+    /// connection behind it (16 DATA messages ≈ 1 MiB), so a bulk transfer cannot hold back
+    /// an interactive one for long, while two 63 KiB frames still fill each WebSocket message.
+    /// </summary>
+    private const int SendQueueCapacity = 16;
 
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
@@ -58,15 +63,20 @@ public sealed class TunnelLink : IAsyncDisposable
     /// <see cref="ArrayPool{T}.Shared"/>) without a copy; the buffer goes back to the pool once
     /// the frame is encoded. Ownership passes to the link even when this throws.
     /// </summary>
-    public async ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken)
+    /// <param name="message">The DATA message.</param>
+    /// <param name="rentedPayload">The pooled buffer its payload wraps.</param>
+    /// <param name="written">Called once the frame is encoded (or dropped), e.g. to free an in-flight slot.</param>
+    /// <param name="cancellationToken">Stops waiting for queue space.</param>
+    public async ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken)
     {
+        var item = new Outgoing(message, rentedPayload, written);
         try
         {
-            await _sendQueue.Writer.WriteAsync(new Outgoing(message, rentedPayload), cancellationToken).ConfigureAwait(false);
+            await _sendQueue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(rentedPayload);
+            item.ReturnBuffer();
             throw;
         }
     }
@@ -399,7 +409,7 @@ public sealed class TunnelLink : IAsyncDisposable
     }
 
     /// <summary>A queued message and the pooled buffer its payload wraps, if any.</summary>
-    private readonly record struct Outgoing(Message Message, byte[]? RentedPayload)
+    private readonly record struct Outgoing(Message Message, byte[]? RentedPayload, Action? Written = null)
     {
         public void ReturnBuffer()
         {
@@ -407,6 +417,8 @@ public sealed class TunnelLink : IAsyncDisposable
             {
                 ArrayPool<byte>.Shared.Return(RentedPayload);
             }
+
+            Written?.Invoke();
         }
     }
 }

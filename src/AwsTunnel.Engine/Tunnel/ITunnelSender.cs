@@ -12,5 +12,6 @@ internal interface ITunnelSender
     /// Queues a DATA message whose payload wraps a buffer rented from the shared pool; the
     /// receiver returns it to the pool once it is no longer needed, even on failure.
     /// </summary>
-    ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken);
+    /// <remarks><paramref name="written"/> runs once the frame is encoded or dropped, in every case.</remarks>
+    ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken);
 }

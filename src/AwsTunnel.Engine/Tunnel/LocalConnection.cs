@@ -25,6 +25,9 @@ internal sealed class LocalConnection
     private readonly Action<LocalConnection, string> _onLocalEnd;
     private readonly ILogger _logger;
     private readonly int _readSize;
+    private const int MaxFramesInFlight = 4;
+    private readonly SemaphoreSlim _inFlight = new(MaxFramesInFlight, MaxFramesInFlight);
+    private readonly Action _releaseInFlight;
     private readonly long _bufferLimit;
     private readonly TimeSpan _stallTimeout;
     private TaskCompletionSource? _drainWaiter;
@@ -45,6 +48,7 @@ internal sealed class LocalConnection
         _readSize = Math.Clamp(readSize, 1, ProtocolLimits.MaxPayloadSize);
         _bufferLimit = bufferLimit;
         _stallTimeout = stallTimeout;
+        _releaseInFlight = () => _inFlight.Release();
         _logger = logger;
         Started = DateTimeOffset.Now;
     }
@@ -178,6 +182,10 @@ internal sealed class LocalConnection
                 // Wait for data with a zero-byte read first, so an idle connection holds no buffer.
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
 
+                // At most a few frames of this connection wait for the WebSocket at a time, so one
+                // busy connection cannot fill the shared send queue ahead of the others.
+                await _inFlight.WaitAsync(token).ConfigureAwait(false);
+
                 // A pooled buffer per read: its ownership passes with the DATA message and it comes
                 // back to the pool once the frame is encoded, so the payload is never copied into a new array.
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(_readSize);
@@ -189,17 +197,19 @@ internal sealed class LocalConnection
                 catch
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
+                    _inFlight.Release();
                     throw;
                 }
 
                 if (read == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
+                    _inFlight.Release();
                     break;
                 }
 
                 var payload = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read));
-                await _sender.SendPooledAsync(Messages.Data(Key.StreamId, Key.ServiceId, WireConnectionId, payload), buffer, token).ConfigureAwait(false);
+                await _sender.SendPooledAsync(Messages.Data(Key.StreamId, Key.ServiceId, WireConnectionId, payload), buffer, _releaseInFlight, token).ConfigureAwait(false);
                 Interlocked.Add(ref _bytesToTunnel, read);
             }
         }

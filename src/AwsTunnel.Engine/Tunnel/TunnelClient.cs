@@ -509,7 +509,7 @@ public sealed class TunnelClient : IAsyncDisposable
         public LinkSender(TunnelLink link) => _link = link;
         public ValueTask SendAsync(Message message, CancellationToken cancellationToken) => _link.SendAsync(message, cancellationToken);
 
-        public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken) =>
-            _link.SendPooledAsync(message, rentedPayload, cancellationToken);
+        public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken) =>
+            _link.SendPooledAsync(message, rentedPayload, written, cancellationToken);
     }
 }

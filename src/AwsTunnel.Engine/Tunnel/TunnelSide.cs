@@ -166,16 +166,17 @@ internal abstract class TunnelSide : ITunnelSender
     }
 
     /// <summary>Queues a DATA message wrapping a pooled buffer; the buffer is returned even when the link is gone.</summary>
-    public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, CancellationToken cancellationToken)
+    public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken)
     {
         var link = _link;
         if (link is null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rentedPayload);
+            written?.Invoke();
             throw new ChannelClosedException("The tunnel is not connected.");
         }
 
-        return link.SendPooledAsync(message, rentedPayload, cancellationToken);
+        return link.SendPooledAsync(message, rentedPayload, written, cancellationToken);
     }
 
     /// <summary>Finds the state of the service a message names ("" or unknown with one service = that one).</summary>
