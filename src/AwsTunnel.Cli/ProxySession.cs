@@ -70,10 +70,9 @@ internal static class ProxySession
     {
         if (client.Mode == TunnelMode.Source)
         {
-            string host = DisplayHost(options.BindAddress ?? options.Settings.DefaultBindAddress);
-            foreach (var (serviceId, port) in client.Ports.OrderBy(p => p.Key, StringComparer.Ordinal))
+            foreach (var (serviceId, bound) in client.ListenEndPoints.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
-                string endPoint = ServiceMapping.FormatHostPort(host, port);
+                string endPoint = ServiceMapping.FormatHostPort(bound.Address.ToString(), bound.Port);
                 context.Out.WriteLine(serviceId.Length == 0 ? $"Listening on {endPoint}" : $"Listening for {serviceId} on {endPoint}");
             }
         }
@@ -88,8 +87,4 @@ internal static class ProxySession
 
         context.Out.Flush();
     }
-
-    /// <summary>The engine listens on loopback for "localhost"; say so, and unbracket literals.</summary>
-    private static string DisplayHost(string bindAddress) =>
-        string.Equals(bindAddress, "localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : bindAddress.Trim('[', ']');
 }

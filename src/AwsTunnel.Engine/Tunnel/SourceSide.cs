@@ -23,17 +23,20 @@ internal sealed class SourceSide : TunnelSide
 
     public override TunnelMode Mode => TunnelMode.Source;
 
-    /// <summary>The bound port of each service, keyed by service id ("" for V1).</summary>
-    public IReadOnlyDictionary<string, int> Ports
+    /// <summary>The bound address and port of each service, keyed by service id ("" for V1).</summary>
+    public IReadOnlyDictionary<string, IPEndPoint> ListenEndPoints
     {
         get
         {
             lock (Gate)
             {
-                return _listeners.ToDictionary(l => l.ServiceId, l => ((IPEndPoint)l.Listener.LocalEndPoint!).Port);
+                return _listeners.ToDictionary(l => l.ServiceId, l => (IPEndPoint)l.Listener.LocalEndPoint!);
             }
         }
     }
+
+    /// <summary>The bound port of each service, keyed by service id ("" for V1).</summary>
+    public IReadOnlyDictionary<string, int> Ports => ListenEndPoints.ToDictionary(p => p.Key, p => p.Value.Port);
 
     /// <summary>Binds one listener per service and starts accepting.</summary>
     /// <exception cref="TunnelStartException">an address or port cannot be bound.</exception>

@@ -81,6 +81,10 @@ public sealed class TunnelClient : IAsyncDisposable
     /// <summary>The resolved mappings, keyed by service id ("" for V1).</summary>
     public IReadOnlyDictionary<string, ServiceMapping> Services => _side.Services;
 
+    /// <summary>Source: the bound address and port per service. Empty for a destination.</summary>
+    public IReadOnlyDictionary<string, System.Net.IPEndPoint> ListenEndPoints =>
+        _side is SourceSide source ? source.ListenEndPoints : new Dictionary<string, System.Net.IPEndPoint>();
+
     /// <summary>Source: the bound port per service. Empty for a destination.</summary>
     public IReadOnlyDictionary<string, int> Ports =>
         _side is SourceSide source ? source.Ports : new Dictionary<string, int>();
