@@ -73,13 +73,13 @@ public sealed class LocalTunnelService : IAsyncDisposable
         {
             listener.Dispose();
             throw new InvalidOperationException(
-                $"The local tunneling service cannot listen on {ServiceMappingHost(_options.Address)}:{requestedPort}: {ex.Message}. Choose another port, or 0 for any free port.", ex);
+                $"The local tunneling service cannot listen on {Tunnel.ServiceMapping.FormatHostPort(_options.Address.ToString(), requestedPort)}: {ex.Message}. Choose another port, or 0 for any free port.", ex);
         }
 
         _listener = listener;
         int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        string host = _options.UseTls && IPAddress.IsLoopback(_options.Address) ? "localhost" : ServiceMappingHost(_options.Address);
-        Endpoint = new Uri($"{(_options.UseTls ? "wss" : "ws")}://{host}:{port}");
+        string host = _options.UseTls && IPAddress.IsLoopback(_options.Address) ? "localhost" : _options.Address.ToString();
+        Endpoint = new Uri($"{(_options.UseTls ? "wss" : "ws")}://{Tunnel.ServiceMapping.FormatHostPort(host, port)}");
         _logger.LogInformation("Local tunneling service listening on {Endpoint}", Endpoint);
         _acceptLoop = AcceptLoopAsync(listener, _stop.Token);
     }
@@ -172,9 +172,6 @@ public sealed class LocalTunnelService : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
-
-    private static string ServiceMappingHost(IPAddress address) =>
-        address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
 
     private async Task ExpireAsync(LocalTunnel tunnel, TimeSpan lifetime)
     {

@@ -466,18 +466,13 @@ public sealed class TunnelClient : IAsyncDisposable
 
     private async Task AbortStartAsync(string reason)
     {
-        _completion.TrySetResult(new TunnelEnd(TunnelEndReason.StartFailed, reason));
-        (_side as SourceSide)?.StopListeners();
-        (_side as DestinationSide)?.Stop();
-        _lifetime.Cancel();
-        _side.DetachLink("the start failed");
+        Complete(new TunnelEnd(TunnelEndReason.StartFailed, reason));
         if (_link is { } link)
         {
             await link.DisposeAsync().ConfigureAwait(false);
         }
 
         _connected?.Dispose();
-        SetState(TunnelState.Ended);
     }
 
     private void Complete(TunnelEnd end)
