@@ -26,6 +26,70 @@ public static class FrameDecoder
     public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message, bool strict)
     {
         message = null!;
+        if (!TryCutBody(buffer, out var body))
+        {
+            return false;
+        }
+
+        message = Parse(body);
+        CheckCanonical(message, body.Length, strict);
+        buffer = buffer.Slice(body.End);
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TryReadFrame(ref ReadOnlySequence{byte}, out Message, bool)"/>, but a DATA
+    /// payload is copied into a buffer rented from <see cref="ArrayPool{T}.Shared"/> rather than a
+    /// new array: <paramref name="message"/>'s payload wraps <paramref name="rentedPayload"/>,
+    /// which the caller owns from then on and returns to the pool once the payload is used (not
+    /// returning it only costs the pool a buffer). Null when the message has no payload.
+    /// </summary>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message, out byte[]? rentedPayload, bool strict)
+    {
+        message = null!;
+        rentedPayload = null;
+        if (!TryCutBody(buffer, out var body))
+        {
+            return false;
+        }
+
+        if (!PayloadField.TryFind(body, out var payload))
+        {
+            message = Parse(body);
+        }
+        else
+        {
+            // Protobuf fields may come in any order and concatenated encodings merge, so the body
+            // without its payload field parses to the same message, less the payload.
+            message = Parse(SequenceJoin.Join(body.Slice(0, payload.FieldStart), body.Slice(payload.FieldEnd)), body.Length);
+            rentedPayload = ArrayPool<byte>.Shared.Rent(payload.PayloadLength);
+            body.Slice(payload.PayloadStart, payload.PayloadLength).CopyTo(rentedPayload);
+            message.Payload = UnsafeByteOperations.UnsafeWrap(rentedPayload.AsMemory(0, payload.PayloadLength));
+        }
+
+        try
+        {
+            CheckCanonical(message, body.Length, strict);
+        }
+        catch
+        {
+            if (rentedPayload is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedPayload);
+                rentedPayload = null;
+            }
+
+            throw;
+        }
+
+        buffer = buffer.Slice(body.End);
+        return true;
+    }
+
+    /// <summary>The body of the first frame, once it is complete.</summary>
+    private static bool TryCutBody(ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> body)
+    {
+        body = default;
         if (buffer.Length < ProtocolLimits.LengthPrefixSize)
         {
             return false;
@@ -43,16 +107,29 @@ public static class FrameDecoder
             return false;
         }
 
-        var body = buffer.Slice(ProtocolLimits.LengthPrefixSize, length);
-        message = Parse(body);
-        if (strict && message.CalculateSize() != length)
+        body = buffer.Slice(ProtocolLimits.LengthPrefixSize, length);
+        return true;
+    }
+
+    /// <summary>
+    /// Non-canonical varints (e.g. a negative int32 in 5 bytes) can make a message that fits in a
+    /// frame re-encode larger than one, which could then not be forwarded or answered. With
+    /// <paramref name="strict"/>, any difference from the frame's size is refused.
+    /// </summary>
+    private static void CheckCanonical(Message message, long length, bool strict)
+    {
+        int canonical = message.CalculateSize();
+        if (canonical > ProtocolLimits.MaxMessageSize)
         {
             throw new TunnelProtocolException(
-                $"A {message.Type} message carries unknown fields or a non-canonical encoding ({length} bytes, {message.CalculateSize()} when re-encoded); extending the schema is not allowed.");
+                $"A {message.Type} message of {length} bytes re-encodes to {canonical} bytes, over the protocol maximum of {ProtocolLimits.MaxMessageSize} (non-canonical encoding).");
         }
 
-        buffer = buffer.Slice(body.End);
-        return true;
+        if (strict && canonical != length)
+        {
+            throw new TunnelProtocolException(
+                $"A {message.Type} message carries unknown fields or a non-canonical encoding ({length} bytes, {canonical} when re-encoded); extending the schema is not allowed.");
+        }
     }
 
     private static int ReadLength(ReadOnlySequence<byte> buffer)
@@ -71,27 +148,15 @@ public static class FrameDecoder
     /// <summary>Unknown fields are skipped, not kept: a proxy ignores them, and keeping them costs memory.</summary>
     private static readonly MessageParser<Message> Parser = Message.Parser.WithDiscardUnknownFields(true);
 
-    private static Message Parse(ReadOnlySequence<byte> body)
+    private static Message Parse(ReadOnlySequence<byte> body, long frameLength = -1)
     {
-        Message message;
         try
         {
-            message = Parser.ParseFrom(body);
+            return Parser.ParseFrom(body);
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new TunnelProtocolException($"Malformed tunneling message ({body.Length} bytes): {ex.Message}", ex);
+            throw new TunnelProtocolException($"Malformed tunneling message ({(frameLength < 0 ? body.Length : frameLength)} bytes): {ex.Message}", ex);
         }
-
-        // Non-canonical varints (e.g. a negative int32 in 5 bytes) can make a message that fits
-        // in a frame re-encode larger than one, which could then not be forwarded or answered.
-        int canonical = message.CalculateSize();
-        if (canonical > ProtocolLimits.MaxMessageSize)
-        {
-            throw new TunnelProtocolException(
-                $"A {message.Type} message of {body.Length} bytes re-encodes to {canonical} bytes, over the protocol maximum of {ProtocolLimits.MaxMessageSize} (non-canonical encoding).");
-        }
-
-        return message;
     }
 }

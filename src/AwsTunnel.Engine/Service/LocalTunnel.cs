@@ -158,8 +158,8 @@ public sealed class LocalTunnel
         other?.Link.TrySend(Messages.SessionReset());
     }
 
-    /// <summary>Forwards a message from one end to the other.</summary>
-    internal async ValueTask ForwardAsync(ServicePeer from, Message message, CancellationToken cancellationToken)
+    /// <summary>Forwards a message from one end to the other; a pooled payload goes with it, uncopied.</summary>
+    internal async ValueTask ForwardAsync(ServicePeer from, Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
     {
         ServicePeer? to;
         lock (_gate)
@@ -171,7 +171,18 @@ public sealed class LocalTunnel
         {
             try
             {
-                await to.Link.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                if (rentedPayload is null)
+                {
+                    await to.Link.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // The link owns the buffer from here, whatever happens.
+                    var pooled = rentedPayload;
+                    rentedPayload = null;
+                    await to.Link.SendPooledAsync(message, pooled, null, cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
             catch (System.Threading.Channels.ChannelClosedException)
@@ -179,6 +190,8 @@ public sealed class LocalTunnel
                 // The other end is going away right now; treat it as absent.
             }
         }
+
+        PooledPayload.Return(rentedPayload);
 
         // Nobody at the other end: refuse new streams at once rather than leave the client hanging.
         switch (message.Type)

@@ -291,7 +291,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
         _logger.LogInformation("Tunnel {TunnelId}: {Mode} connected with {Subprotocol} (channel {ChannelId})",
             tunnel.TunnelId, peer.Mode.ToWire(), Subprotocols.NameOf(peer.Version), peer.ChannelId);
 
-        var end = await link.RunAsync(async (message, token) =>
+        var end = await link.RunAsync(async (message, rentedPayload, token) =>
         {
             var check = MessageRules.CheckSentByProxy(message, peer.Mode);
             if (check.Outcome == MessageOutcome.Violation)
@@ -299,10 +299,11 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 _logger.LogWarning("Tunnel {TunnelId}: {Mode} broke the protocol: {Reason}. Closing its WebSocket.",
                     tunnel.TunnelId, peer.Mode.ToWire(), check.Reason);
                 _ = peer.CloseAsync(WebSocketCloseStatus.ProtocolError, check.Reason!);
+                PooledPayload.Return(rentedPayload);
                 return;
             }
 
-            await tunnel.ForwardAsync(peer, message, token).ConfigureAwait(false);
+            await tunnel.ForwardAsync(peer, message, rentedPayload, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
         if (end.Kind == LinkEndKind.ProtocolViolation)

@@ -7,8 +7,13 @@ using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Engine.Transport;
 
-/// <summary>Where received messages go. Awaiting applies backpressure to the WebSocket.</summary>
-public delegate ValueTask MessageHandler(Message message, CancellationToken cancellationToken);
+/// <summary>
+/// Where received messages go. Awaiting applies backpressure to the WebSocket. A DATA payload
+/// lives in <paramref name="rentedPayload"/>, a buffer from <see cref="ArrayPool{T}.Shared"/>
+/// that the handler now owns: it returns the buffer once the payload is used, or hands it on
+/// (e.g. to <see cref="TunnelLink.SendPooledAsync"/>). Null when the message has no payload.
+/// </summary>
+public delegate ValueTask MessageHandler(Message message, byte[]? rentedPayload, CancellationToken cancellationToken);
 
 /// <summary>
 /// One WebSocket to the service, as a message pump: received bytes are reassembled into
@@ -118,6 +123,7 @@ public sealed class TunnelLink : IAsyncDisposable
 
         linked.Cancel();
         await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(dispatch), IgnoreFailure(send)).ConfigureAwait(false);
+        DropQueued();
 
         if (end.Kind != LinkEndKind.ClosedByService)
         {
@@ -143,10 +149,7 @@ public sealed class TunnelLink : IAsyncDisposable
         _sendQueue.Writer.TryComplete();
         if (discardQueued)
         {
-            while (_sendQueue.Reader.TryRead(out var dropped))
-            {
-                dropped.ReturnBuffer();
-            }
+            DropQueued();
         }
 
         using var cts = new CancellationTokenSource(timeout);
@@ -186,6 +189,7 @@ public sealed class TunnelLink : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _sendQueue.Writer.TryComplete();
+        DropQueued();
         _stop.Cancel();
         _socket.Dispose();
         // _stop is not disposed: a concurrent StopAsync may still cancel it; it holds no timer.
@@ -267,9 +271,9 @@ public sealed class TunnelLink : IAsyncDisposable
                 var buffer = read.Buffer;
                 try
                 {
-                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, _strictDecoding))
+                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, out var rentedPayload, _strictDecoding))
                     {
-                        await handler(message, token).ConfigureAwait(false);
+                        await handler(message, rentedPayload, token).ConfigureAwait(false);
                     }
                 }
                 catch (TunnelProtocolException ex)
@@ -358,6 +362,18 @@ public sealed class TunnelLink : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Messages that will never be sent give back their pooled buffers and run their callbacks,
+    /// so the senders' in-flight budgets are not lost with the link.
+    /// </summary>
+    private void DropQueued()
+    {
+        while (_sendQueue.Reader.TryRead(out var dropped))
+        {
+            dropped.ReturnBuffer();
+        }
+    }
+
     /// <summary>Tells the other end why (close status 1002) before the connection is dropped.</summary>
     private async Task CloseForViolationAsync(string reason)
     {
@@ -413,11 +429,7 @@ public sealed class TunnelLink : IAsyncDisposable
     {
         public void ReturnBuffer()
         {
-            if (RentedPayload is not null)
-            {
-                ArrayPool<byte>.Shared.Return(RentedPayload);
-            }
-
+            PooledPayload.Return(RentedPayload);
             Written?.Invoke();
         }
     }

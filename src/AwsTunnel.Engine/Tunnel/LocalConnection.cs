@@ -17,7 +17,7 @@ namespace AwsTunnel.Engine.Tunnel;
 /// </summary>
 internal sealed class LocalConnection
 {
-    private readonly Channel<ReadOnlyMemory<byte>> _toSocket = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(
+    private readonly Channel<Received> _toSocket = Channel.CreateUnbounded<Received>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _readStop = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -27,6 +27,7 @@ internal sealed class LocalConnection
     private readonly int _readSize;
     private const int MaxFramesInFlight = 4;
     private readonly SemaphoreSlim _inFlight = new(MaxFramesInFlight, MaxFramesInFlight);
+    private readonly SendBudget _sendBudget;
     private readonly Action _releaseInFlight;
     private readonly long _bufferLimit;
     private readonly TimeSpan _stallTimeout;
@@ -38,7 +39,7 @@ internal sealed class LocalConnection
     private Socket? _socket;
 
     public LocalConnection(
-        ConnectionKey key, bool wireConnectionId, ITunnelSender sender, Action<LocalConnection, string> onLocalEnd,
+        ConnectionKey key, bool wireConnectionId, ITunnelSender sender, SendBudget sendBudget, Action<LocalConnection, string> onLocalEnd,
         int readSize, long bufferLimit, TimeSpan stallTimeout, ILogger logger)
     {
         Key = key;
@@ -48,7 +49,12 @@ internal sealed class LocalConnection
         _readSize = Math.Clamp(readSize, 1, ProtocolLimits.MaxPayloadSize);
         _bufferLimit = bufferLimit;
         _stallTimeout = stallTimeout;
-        _releaseInFlight = () => _inFlight.Release();
+        _sendBudget = sendBudget;
+        _releaseInFlight = () =>
+        {
+            _sendBudget.Release();
+            _inFlight.Release();
+        };
         _logger = logger;
         Started = DateTimeOffset.Now;
     }
@@ -99,19 +105,22 @@ internal sealed class LocalConnection
 
     /// <summary>
     /// Queues a payload received from the tunnel for the socket. Waits (applying backpressure
-    /// to the tunnel) while more than the buffer limit is queued.
+    /// to the tunnel) while more than the buffer limit is queued. <paramref name="rentedPayload"/>,
+    /// the pooled buffer the payload lives in (if any), goes back to the pool once it is written or dropped.
     /// </summary>
-    public ValueTask DeliverAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public ValueTask DeliverAsync(ReadOnlyMemory<byte> payload, byte[]? rentedPayload, CancellationToken cancellationToken)
     {
         if (payload.IsEmpty || Volatile.Read(ref _ending) != 0)
         {
+            PooledPayload.Return(rentedPayload);
             return ValueTask.CompletedTask;
         }
 
         long queued = Interlocked.Add(ref _queuedBytes, payload.Length);
-        if (!_toSocket.Writer.TryWrite(payload))
+        if (!_toSocket.Writer.TryWrite(new Received(payload, rentedPayload)))
         {
             Interlocked.Add(ref _queuedBytes, -payload.Length);
+            PooledPayload.Return(rentedPayload);
             return ValueTask.CompletedTask;
         }
 
@@ -183,8 +192,19 @@ internal sealed class LocalConnection
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
 
                 // At most a few frames of this connection wait for the WebSocket at a time, so one
-                // busy connection cannot fill the shared send queue ahead of the others.
+                // busy connection cannot fill the shared send queue ahead of the others; and the
+                // tunnel's budget is shared first come, first served, so connections take turns
+                // and the buffers waiting for the WebSocket stay bounded however many connections there are.
                 await _inFlight.WaitAsync(token).ConfigureAwait(false);
+                try
+                {
+                    await _sendBudget.WaitAsync(token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _inFlight.Release();
+                    throw;
+                }
 
                 // A pooled buffer per read: its ownership passes with the DATA message and it comes
                 // back to the pool once the frame is encoded, so the payload is never copied into a new array.
@@ -196,15 +216,15 @@ internal sealed class LocalConnection
                 }
                 catch
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    _inFlight.Release();
+                    PooledPayload.Return(buffer);
+                    _releaseInFlight();
                     throw;
                 }
 
                 if (read == 0)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    _inFlight.Release();
+                    PooledPayload.Return(buffer);
+                    _releaseInFlight();
                     break;
                 }
 
@@ -234,9 +254,17 @@ internal sealed class LocalConnection
             {
                 while (reader.TryRead(out var chunk))
                 {
-                    await socket.SendAsync(chunk, SocketFlags.None).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesFromTunnel, chunk.Length);
-                    Interlocked.Add(ref _queuedBytes, -chunk.Length);
+                    try
+                    {
+                        await socket.SendAsync(chunk.Payload, SocketFlags.None).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        PooledPayload.Return(chunk.RentedBuffer);
+                    }
+
+                    Interlocked.Add(ref _bytesFromTunnel, chunk.Payload.Length);
+                    Interlocked.Add(ref _queuedBytes, -chunk.Payload.Length);
                     Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
                 }
             }
@@ -249,6 +277,13 @@ internal sealed class LocalConnection
         }
         finally
         {
+            // Whatever was not written (the socket failed) goes back to the pool.
+            _toSocket.Writer.TryComplete();
+            while (reader.TryRead(out var dropped))
+            {
+                PooledPayload.Return(dropped.RentedBuffer);
+            }
+
             Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
         }
     }
@@ -270,6 +305,12 @@ internal sealed class LocalConnection
     private void Finish()
     {
         State = ConnectionState.Closed;
+        while (_toSocket.Reader.TryRead(out var dropped))
+        {
+            // Only payloads that arrived before the socket was attached (or after it failed) are left.
+            PooledPayload.Return(dropped.RentedBuffer);
+        }
+
         try
         {
             _socket?.Dispose();
@@ -293,4 +334,7 @@ internal sealed class LocalConnection
             return null;
         }
     }
+
+    /// <summary>A payload from the tunnel waiting for the socket, and the pooled buffer it lives in.</summary>
+    private readonly record struct Received(ReadOnlyMemory<byte> Payload, byte[]? RentedBuffer);
 }

@@ -311,7 +311,7 @@ public sealed class TunnelClient : IAsyncDisposable
         return await _serviceIds.Task.ConfigureAwait(false);
     }
 
-    private async ValueTask DispatchAsync(Message message, CancellationToken cancellationToken)
+    private async ValueTask DispatchAsync(Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
     {
         if (message.Type == Message.Types.Type.ServiceIds)
         {
@@ -326,7 +326,7 @@ public sealed class TunnelClient : IAsyncDisposable
             await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await _side.OnMessageAsync(message, cancellationToken).ConfigureAwait(false);
+        await _side.OnMessageAsync(message, rentedPayload, cancellationToken).ConfigureAwait(false);
     }
 
     private void OnServiceIds(IReadOnlyList<string> ids)

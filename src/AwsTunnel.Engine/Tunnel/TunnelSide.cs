@@ -16,6 +16,7 @@ internal abstract class TunnelSide : ITunnelSender
     protected readonly ProxySettings Settings;
     private readonly Dictionary<string, ServiceStreams> _services = new(StringComparer.Ordinal);
     private volatile ITunnelSender? _link;
+    private readonly SendBudget _sendBudget = new();
 
     protected TunnelSide(ProxySettings settings, ILogger logger)
     {
@@ -104,10 +105,16 @@ internal abstract class TunnelSide : ITunnelSender
         }
     }
 
-    /// <summary>Handles one message received from the service.</summary>
-    public async ValueTask OnMessageAsync(Message message, CancellationToken cancellationToken)
+    /// <summary>Handles one message received from the service; takes ownership of its pooled payload buffer.</summary>
+    public async ValueTask OnMessageAsync(Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
     {
         var check = MessageRules.CheckReceivedByProxy(message, Mode);
+        if (check.Outcome != MessageOutcome.Accept || message.Type != Message.Types.Type.Data)
+        {
+            PooledPayload.Return(rentedPayload);
+            rentedPayload = null;
+        }
+
         if (check.Outcome == MessageOutcome.Ignore)
         {
             Logger.LogDebug("Ignored a message: {Reason}", check.Reason);
@@ -123,7 +130,7 @@ internal abstract class TunnelSide : ITunnelSender
         switch (message.Type)
         {
             case Message.Types.Type.Data:
-                await OnDataAsync(message, cancellationToken).ConfigureAwait(false);
+                await OnDataAsync(message, rentedPayload, cancellationToken).ConfigureAwait(false);
                 break;
             case Message.Types.Type.StreamReset:
                 OnStreamReset(message);
@@ -171,7 +178,7 @@ internal abstract class TunnelSide : ITunnelSender
         var link = _link;
         if (link is null)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rentedPayload);
+            PooledPayload.Return(rentedPayload);
             written?.Invoke();
             throw new ChannelClosedException("The tunnel is not connected.");
         }
@@ -195,7 +202,7 @@ internal abstract class TunnelSide : ITunnelSender
     {
         var key = new ConnectionKey(service.ServiceId, service.ActiveStreamId, connectionId);
         var connection = new LocalConnection(
-            key, service.UsesConnectionIds, this, OnLocalEnd,
+            key, service.UsesConnectionIds, this, _sendBudget, OnLocalEnd,
             Math.Min(Settings.TcpReadBufferSize, Settings.MaxPayloadSize), Settings.ConnectionBufferLimitBytes,
             TimeSpan.FromMilliseconds(Settings.ConnectionStallTimeoutMs), Logger);
         service.Connections[connectionId] = connection;
@@ -256,7 +263,7 @@ internal abstract class TunnelSide : ITunnelSender
         Announce(connection, "Closed", reason);
     }
 
-    private async ValueTask OnDataAsync(Message message, CancellationToken cancellationToken)
+    private async ValueTask OnDataAsync(Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
     {
         LocalConnection? target = null;
         lock (Gate)
@@ -270,12 +277,13 @@ internal abstract class TunnelSide : ITunnelSender
 
         if (target is null)
         {
+            PooledPayload.Return(rentedPayload);
             Logger.LogTrace("Dropped stale DATA for {Service} stream {StreamId} connection {ConnectionId}",
                 message.ServiceId, message.StreamId, message.ConnectionId);
             return;
         }
 
-        await target.DeliverAsync(message.Payload.Memory, cancellationToken).ConfigureAwait(false);
+        await target.DeliverAsync(message.Payload.Memory, rentedPayload, cancellationToken).ConfigureAwait(false);
     }
 
     private void OnStreamReset(Message message)
