@@ -66,6 +66,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
         var listener = new Socket(_options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            WebSocketTransport.Configure(listener); // accepted sockets inherit the buffer sizes from the handshake on
             listener.Bind(new IPEndPoint(_options.Address, requestedPort));
             listener.Listen(512);
         }
@@ -218,7 +219,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
-        client.NoDelay = true;
+        WebSocketTransport.Configure(client);
         Stream stream = new NetworkStream(client, ownsSocket: true);
         string channelId = Guid.NewGuid().ToString("N");
         try

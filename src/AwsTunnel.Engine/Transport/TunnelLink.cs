@@ -29,6 +29,9 @@ public sealed class TunnelLink : IAsyncDisposable
     /// </summary>
     private const int SendQueueCapacity = 16;
 
+    /// <summary>The most one WebSocket receive takes: a whole DATA frame, so a frame rarely needs several receives.</summary>
+    private const int ReceiveChunkSize = 64 * 1024;
+
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
     private readonly int _maxWebSocketMessage;
@@ -97,7 +100,8 @@ public sealed class TunnelLink : IAsyncDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         var token = linked.Token;
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false));
+        // Received bytes waiting to be dispatched: small, for the same reason as the socket buffers.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, useSynchronizationContext: false));
 
         var receive = ReceiveAsync(pipe.Writer, token);
         var dispatch = DispatchAsync(pipe.Reader, handler, token);
@@ -200,10 +204,23 @@ public sealed class TunnelLink : IAsyncDisposable
     {
         try
         {
+            bool drained = true;
             while (true)
             {
-                var memory = writer.GetMemory(16 * 1024);
+                if (drained)
+                {
+                    // Wait for data without a buffer (WebSocket zero-byte read), so an idle link holds none.
+                    var ready = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                    if (ready.MessageType == WebSocketMessageType.Close)
+                    {
+                        await AnswerCloseAsync(token).ConfigureAwait(false);
+                        return _stopRequested ? Stopped() : ClosedByService();
+                    }
+                }
+
+                var memory = writer.GetMemory(ReceiveChunkSize);
                 var result = await _socket.ReceiveAsync(memory, token).ConfigureAwait(false);
+                drained = result.Count < memory.Length;
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     await AnswerCloseAsync(token).ConfigureAwait(false);

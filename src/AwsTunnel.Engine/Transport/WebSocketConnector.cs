@@ -51,7 +51,8 @@ public static class WebSocketConnector
         Socket? transport = null;
         handler.ConnectCallback = async (context, token) =>
         {
-            var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            WebSocketTransport.Configure(tcp);
             try
             {
                 await tcp.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed class DecodeStats
     public long PartialEnds;
     public long MaxAllocatedPerFrame;
     public long MaxAllocatedFrameBytes;
+    public long PooledFrames;
     public long Accepted;
     public long Ignored;
     public long Violations;
@@ -58,6 +59,8 @@ public sealed class DecodeStats
 /// <item>MessageRules agrees with a model of the rules (type 0, unknown types and ignorable, stream id 0,
 /// payload over 64512, who may send what) in both modes, for received and sent messages, and is deterministic.</item>
 /// <item>The chunking changes nothing: all three ways decode the same messages and end the same way.</item>
+/// <item>The pooled-payload overload (the engine's receive path) agrees with the plain one on every buffer the
+/// decoder sees, strict and lenient (<see cref="PooledAgreement"/>).</item>
 /// <item>Termination: every loop is bounded by the input length (a frame consumes at least its 2-byte prefix).</item>
 /// </list>
 /// </remarks>
@@ -265,6 +268,7 @@ public static class DecodeTarget
 
             var before = buffer;
             int prefix = before.Length >= ProtocolLimits.LengthPrefixSize ? ReadPrefix(before) : -1;
+            PooledAgreement.Check(before);
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             bool complete;
             Message message;

@@ -39,7 +39,7 @@ public static class Replay
         var s = DecodeTarget.Stats;
         Console.WriteLine(
             $"replay: {files.Count} inputs in {watch.Elapsed.TotalSeconds:F1} s; {s.Frames} frames decoded, {s.ProtocolErrors} protocol errors, " +
-            $"{s.PartialEnds} streams ending inside a frame; CheckReceivedByProxy verdicts (3 ways x 2 modes): {s.Accepted} accept, {s.Ignored} ignore, {s.Violations} violation; " +
+            $"{s.PartialEnds} streams ending inside a frame; {s.PooledFrames} pooled-payload decodes checked against the plain one; CheckReceivedByProxy verdicts (3 ways x 2 modes): {s.Accepted} accept, {s.Ignored} ignore, {s.Violations} violation; " +
             $"largest allocation for one frame: {s.MaxAllocatedPerFrame} bytes (a {s.MaxAllocatedFrameBytes}-byte frame; budget {DecodeTarget.AllocationBudgetPerFrame}).");
         Console.WriteLine($"replay: {files.Count - failed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;
