@@ -66,7 +66,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
         var listener = new Socket(_options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            WebSocketTransport.Configure(listener); // accepted sockets inherit the buffer sizes from the handshake on
+            WebSocketTransport.Configure(listener, WebSocketTransport.DefaultSocketBufferBytes); // accepted sockets inherit the buffer sizes from the handshake on
             listener.Bind(new IPEndPoint(_options.Address, requestedPort));
             listener.Listen(512);
         }
@@ -219,7 +219,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
-        WebSocketTransport.Configure(client);
+        WebSocketTransport.Configure(client, WebSocketTransport.DefaultSocketBufferBytes);
         Stream stream = new NetworkStream(client, ownsSocket: true);
         string channelId = Guid.NewGuid().ToString("N");
         try

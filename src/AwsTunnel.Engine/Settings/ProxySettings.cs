@@ -75,4 +75,12 @@ public sealed record ProxySettings
     /// stall the other connections of the tunnel.
     /// </summary>
     public int ConnectionStallTimeoutMs { get; init; } = 2000;
+
+    /// <summary>
+    /// Our own: the kernel send and receive buffer sizes asked for on the WebSocket's TCP socket
+    /// (0: left to the operating system). Small keeps a bulk transfer from queueing megabytes
+    /// ahead of other connections' data; large helps throughput on long paths. See
+    /// <see cref="Transport.WebSocketTransport"/>.
+    /// </summary>
+    public int WebSocketSocketBufferBytes { get; init; } = Transport.WebSocketTransport.DefaultSocketBufferBytes;
 }

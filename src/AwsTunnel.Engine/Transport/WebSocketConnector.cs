@@ -52,7 +52,7 @@ public static class WebSocketConnector
         handler.ConnectCallback = async (context, token) =>
         {
             var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            WebSocketTransport.Configure(tcp);
+            WebSocketTransport.Configure(tcp, options.Settings.WebSocketSocketBufferBytes);
             try
             {
                 await tcp.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);

@@ -8,21 +8,27 @@ namespace AwsTunnel.Engine.Transport;
 public static class WebSocketTransport
 {
     /// <summary>
-    /// The kernel send and receive buffer asked for (Linux doubles it for its own overhead).
-    /// Every connection of a tunnel shares the WebSocket, and bytes in the kernel's buffers are
-    /// sent in order, whatever connection they came from: an interactive frame waits behind all
-    /// of them. Left to autotuning the buffers grow to megabytes under a bulk transfer (tens of
-    /// milliseconds at loopback speed, seconds at the service's 800 KB/s cap); this size keeps
-    /// the backlog in the proxy's own queue, where connections take turns, and still allows
-    /// several MB/s over a 100 ms path.
+    /// The kernel send and receive buffer asked for by default (Linux doubles it for its own
+    /// overhead). Every connection of a tunnel shares the WebSocket, and bytes in the kernel's
+    /// buffers go out in order, whatever connection they came from: an interactive frame waits
+    /// behind all of them. Left to autotuning, the buffers grow to megabytes under a bulk
+    /// transfer (tens of milliseconds at loopback speed, seconds at the service's 800 KB/s cap);
+    /// this size keeps the backlog in the proxy's own queue, where connections take turns, and
+    /// still allows several MB/s over a 100 ms path. It costs throughput on loopback (B1).
     /// </summary>
-    public const int SocketBufferBytes = 128 * 1024;
+    public const int DefaultSocketBufferBytes = 128 * 1024;
 
-    /// <summary>Sets no-delay and the buffer sizes; call before connecting (the receive window scale is fixed then).</summary>
-    public static void Configure(Socket socket)
+    /// <summary>
+    /// Sets no-delay and the buffer sizes (<paramref name="bufferBytes"/> 0: left to the
+    /// operating system). Call before connecting or listening: the receive window scale is fixed then.
+    /// </summary>
+    public static void Configure(Socket socket, int bufferBytes)
     {
         socket.NoDelay = true;
-        socket.SendBufferSize = SocketBufferBytes;
-        socket.ReceiveBufferSize = SocketBufferBytes;
+        if (bufferBytes > 0)
+        {
+            socket.SendBufferSize = bufferBytes;
+            socket.ReceiveBufferSize = bufferBytes;
+        }
     }
 }

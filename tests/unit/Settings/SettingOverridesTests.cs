@@ -57,10 +57,12 @@ public class SettingOverridesTests
     {
         var settings = ProxySettingsJson.ApplyOverrides(ProxySettings.Default, Map(
             ("awstunnel.connection_buffer_limit_bytes", "1048576"),
-            ("awstunnel.connection_stall_timeout_ms", "500")));
+            ("awstunnel.connection_stall_timeout_ms", "500"),
+            ("awstunnel.websocket_socket_buffer_bytes", "0")));
 
         Assert.Equal(1048576, settings.ConnectionBufferLimitBytes);
         Assert.Equal(500, settings.ConnectionStallTimeoutMs);
+        Assert.Equal(0, settings.WebSocketSocketBufferBytes);
     }
 
     [Fact]
