@@ -100,19 +100,14 @@ public sealed class TunnelLink : IAsyncDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         var token = linked.Token;
-        // Received bytes waiting to be dispatched: small, for the same reason as the socket buffers.
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, useSynchronizationContext: false));
-
-        var receive = ReceiveAsync(pipe.Writer, token);
-        var dispatch = DispatchAsync(pipe.Reader, handler, token);
+        var receive = ReceiveAsync(handler, token);
         var send = SendLoopAsync(token);
 
-        var first = await Task.WhenAny(receive, dispatch, send).ConfigureAwait(false);
+        var first = await Task.WhenAny(receive, send).ConfigureAwait(false);
         var end = await first.ConfigureAwait(false);
         if (end.Kind == LinkEndKind.Stopped && first != receive && !_stopRequested && !token.IsCancellationRequested)
         {
-            // The dispatcher stops when the receive loop completes the pipe; only the receive
-            // loop knows why the WebSocket ended (a loss must not read as a local stop).
+            // Only the receive loop knows why the WebSocket ended (a loss must not read as a local stop).
             end = await receive.ConfigureAwait(false);
         }
 
@@ -126,7 +121,7 @@ public sealed class TunnelLink : IAsyncDisposable
         }
 
         linked.Cancel();
-        await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(dispatch), IgnoreFailure(send)).ConfigureAwait(false);
+        await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(send)).ConfigureAwait(false);
         DropQueued();
 
         if (end.Kind != LinkEndKind.ClosedByService)
@@ -200,8 +195,16 @@ public sealed class TunnelLink : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private async Task<LinkEnd> ReceiveAsync(PipeWriter writer, CancellationToken token)
+    /// <summary>
+    /// Receives from the WebSocket and hands each complete frame to <paramref name="handler"/> on
+    /// the same loop (no hand-over to another task per message). Awaiting the handler stops
+    /// receiving, which is the backpressure. The pipe only holds a partial frame between receives.
+    /// </summary>
+    private async Task<LinkEnd> ReceiveAsync(MessageHandler handler, CancellationToken token)
     {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        var writer = pipe.Writer;
+        var reader = pipe.Reader;
         try
         {
             bool drained = true;
@@ -213,8 +216,7 @@ public sealed class TunnelLink : IAsyncDisposable
                     var ready = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
                     if (ready.MessageType == WebSocketMessageType.Close)
                     {
-                        await AnswerCloseAsync(token).ConfigureAwait(false);
-                        return _stopRequested ? Stopped() : ClosedByService();
+                        return await OnCloseAsync(reader, token).ConfigureAwait(false);
                     }
                 }
 
@@ -223,8 +225,7 @@ public sealed class TunnelLink : IAsyncDisposable
                 drained = result.Count < memory.Length;
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    await AnswerCloseAsync(token).ConfigureAwait(false);
-                    return _stopRequested ? Stopped() : ClosedByService();
+                    return await OnCloseAsync(reader, token).ConfigureAwait(false);
                 }
 
                 if (result.MessageType == WebSocketMessageType.Text)
@@ -234,11 +235,26 @@ public sealed class TunnelLink : IAsyncDisposable
 
                 writer.Advance(result.Count);
                 Interlocked.Add(ref _bytesReceived, result.Count);
-                var flush = await writer.FlushAsync(token).ConfigureAwait(false);
-                if (flush.IsCompleted)
+                await writer.FlushAsync(token).ConfigureAwait(false); // never waits: no pause threshold
+                if (!reader.TryRead(out var read))
                 {
-                    return Stopped();
+                    continue;
                 }
+
+                var buffer = read.Buffer;
+                try
+                {
+                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, out var rentedPayload, _strictDecoding))
+                    {
+                        await handler(message, rentedPayload, token).ConfigureAwait(false);
+                    }
+                }
+                catch (TunnelProtocolException ex)
+                {
+                    return Violation(ex.Message);
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -258,7 +274,21 @@ public sealed class TunnelLink : IAsyncDisposable
         {
             _receiveEnded.TrySetResult();
             await writer.CompleteAsync().ConfigureAwait(false);
+            await reader.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The other end closed the WebSocket: answer, and say whether a frame was cut short.</summary>
+    private async Task<LinkEnd> OnCloseAsync(PipeReader reader, CancellationToken token)
+    {
+        if (reader.TryRead(out var left) && !left.Buffer.IsEmpty)
+        {
+            _logger.LogDebug("The WebSocket closed inside a tunneling frame ({Bytes} bytes left over).", left.Buffer.Length);
+            reader.AdvanceTo(left.Buffer.End);
+        }
+
+        await AnswerCloseAsync(token).ConfigureAwait(false);
+        return _stopRequested ? Stopped() : ClosedByService();
     }
 
     private async Task AnswerCloseAsync(CancellationToken token)
@@ -275,45 +305,6 @@ public sealed class TunnelLink : IAsyncDisposable
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The other end already went away; its close frame said all there was to say.
-        }
-    }
-
-    private async Task<LinkEnd> DispatchAsync(PipeReader reader, MessageHandler handler, CancellationToken token)
-    {
-        try
-        {
-            while (true)
-            {
-                var read = await reader.ReadAsync(token).ConfigureAwait(false);
-                var buffer = read.Buffer;
-                try
-                {
-                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, out var rentedPayload, _strictDecoding))
-                    {
-                        await handler(message, rentedPayload, token).ConfigureAwait(false);
-                    }
-                }
-                catch (TunnelProtocolException ex)
-                {
-                    return Violation(ex.Message);
-                }
-
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (read.IsCompleted)
-                {
-                    return buffer.IsEmpty
-                        ? Stopped()
-                        : Violation($"The WebSocket ended inside a tunneling frame ({buffer.Length} bytes left over).");
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return Stopped();
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
 
