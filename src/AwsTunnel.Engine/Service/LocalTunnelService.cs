@@ -66,7 +66,8 @@ public sealed class LocalTunnelService : IAsyncDisposable
         var listener = new Socket(_options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            WebSocketTransport.Configure(listener, WebSocketTransport.DefaultSocketBufferBytes); // accepted sockets inherit the buffer sizes from the handshake on
+            // Set before listening: accepted sockets start with these sizes and a matching window scale.
+            WebSocketTransport.Configure(listener, WebSocketTransport.DefaultSocketBufferBytes);
             listener.Bind(new IPEndPoint(_options.Address, requestedPort));
             listener.Listen(512);
         }
