@@ -148,7 +148,13 @@ public sealed class TunnelLink : IAsyncDisposable
         _sendQueue.Writer.TryComplete();
         if (discardQueued)
         {
-            DropQueued();
+            // The send loop drops what is queued itself: it peeks before it takes, so nobody
+            // else may take from the queue while it runs.
+            _discardQueued = true;
+            if (!_sendLoopActive)
+            {
+                DropQueued();
+            }
         }
 
         using var cts = new CancellationTokenSource(timeout);
@@ -182,13 +188,19 @@ public sealed class TunnelLink : IAsyncDisposable
     }
 
     private volatile bool _stopRequested;
+    private volatile bool _discardQueued;
+    private volatile bool _sendLoopActive;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ValueTask DisposeAsync()
     {
         _sendQueue.Writer.TryComplete();
-        DropQueued();
+        if (!_sendLoopActive)
+        {
+            DropQueued(); // else RunAsync drops the rest once the send loop has ended
+        }
+
         _stop.Cancel();
         _socket.Dispose();
         // _stop is not disposed: a concurrent StopAsync may still cancel it; it holds no timer.
@@ -312,10 +324,17 @@ public sealed class TunnelLink : IAsyncDisposable
     {
         var batch = new PooledBatchWriter(_maxWebSocketMessage);
         var reader = _sendQueue.Reader;
+        _sendLoopActive = true;
         try
         {
             while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
             {
+                if (_discardQueued)
+                {
+                    DropQueued();
+                    continue;
+                }
+
                 while (reader.TryPeek(out var next) &&
                        (batch.WrittenCount == 0 || batch.WrittenCount + FrameEncoder.FrameSize(next.Message) <= _maxWebSocketMessage))
                 {
@@ -366,6 +385,7 @@ public sealed class TunnelLink : IAsyncDisposable
         finally
         {
             batch.Release();
+            _sendLoopActive = false;
             _drained.TrySetResult();
         }
     }

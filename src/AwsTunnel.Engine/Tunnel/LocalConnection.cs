@@ -279,10 +279,7 @@ internal sealed class LocalConnection
         {
             // Whatever was not written (the socket failed) goes back to the pool.
             _toSocket.Writer.TryComplete();
-            while (reader.TryRead(out var dropped))
-            {
-                PooledPayload.Return(dropped.RentedBuffer);
-            }
+            DropQueued();
 
             Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
         }
@@ -305,11 +302,6 @@ internal sealed class LocalConnection
     private void Finish()
     {
         State = ConnectionState.Closed;
-        while (_toSocket.Reader.TryRead(out var dropped))
-        {
-            // Only payloads that arrived before the socket was attached (or after it failed) are left.
-            PooledPayload.Return(dropped.RentedBuffer);
-        }
 
         try
         {
@@ -321,6 +313,19 @@ internal sealed class LocalConnection
 
         Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
         _closed.TrySetResult();
+    }
+
+    /// <summary>
+    /// Returns the buffers of payloads that will never be written. Only the write loop reads the
+    /// queue (a single reader): payloads of a connection that never got a socket are left to the
+    /// garbage collector rather than risk a buffer going back to the pool twice.
+    /// </summary>
+    private void DropQueued()
+    {
+        while (_toSocket.Reader.TryRead(out var dropped))
+        {
+            PooledPayload.Return(dropped.RentedBuffer);
+        }
     }
 
     private EndPoint? SafeEndPoint(Func<Socket, EndPoint?> get)

@@ -68,10 +68,35 @@ public class TunnelLinkQueueTests
         await link.DisposeAsync();
     }
 
-    private static ValueTask SendPooledAsync(TunnelLink link, Action written)
+    [Fact]
+    public async Task Stopping_a_running_link_with_discard_runs_every_callback_exactly_once()
     {
-        byte[] rented = ArrayPool<byte>.Shared.Rent(1024);
-        var message = Messages.Data(1, "SSH1", 1, UnsafeByteOperations.UnsafeWrap(rented.AsMemory(0, 1024)));
+        var (client, server) = await WebSocketPairAsync();
+        using var _ = server; // never reads: the send loop blocks once the socket buffers are full
+        var link = new TunnelLink(client, NullLogger.Instance);
+        var run = link.RunAsync((_, _, _) => ValueTask.CompletedTask, CancellationToken.None);
+        int written = 0;
+        const int Messages = 64;
+        var sends = new List<Task>();
+        for (int i = 0; i < Messages; i++)
+        {
+            sends.Add(SendPooledAsync(link, () => Interlocked.Increment(ref written), 60 * 1024).AsTask());
+        }
+
+        await Task.Delay(200);
+        await link.StopAsync(TimeSpan.FromMilliseconds(500), discardQueued: true);
+        link.Abort();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(sends.Select(t => t.ContinueWith(_ => { })));
+        await link.DisposeAsync();
+
+        Assert.Equal(Messages, written);
+    }
+
+    private static ValueTask SendPooledAsync(TunnelLink link, Action written, int size = 1024)
+    {
+        byte[] rented = ArrayPool<byte>.Shared.Rent(size);
+        var message = Messages.Data(1, "SSH1", 1, UnsafeByteOperations.UnsafeWrap(rented.AsMemory(0, size)));
         return link.SendPooledAsync(message, rented, written, CancellationToken.None);
     }
 
