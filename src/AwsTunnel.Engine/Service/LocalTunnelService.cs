@@ -19,6 +19,13 @@ namespace AwsTunnel.Engine.Service;
 /// </summary>
 public sealed class LocalTunnelService : IAsyncDisposable
 {
+    /// <summary>
+    /// Messages relayed to a proxy that may wait for its WebSocket. The service relays in the
+    /// order it receives, without turns per connection, so its queue is kept shorter than a
+    /// proxy's: 4 DATA frames still fill two WebSocket messages.
+    /// </summary>
+    private const int RelayQueueCapacity = 4;
+
     private readonly LocalTunnelServiceOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, LocalTunnel> _tunnels = new();
@@ -262,7 +269,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 SubProtocol = Subprotocols.NameOf(admission.Version),
                 KeepAliveInterval = TimeSpan.Zero,
             });
-            var peer = new ServicePeer(admission.Mode, new TunnelLink(socket, _logger, strictDecoding: true), admission.Version, channelId);
+            var peer = new ServicePeer(admission.Mode, new TunnelLink(socket, _logger, strictDecoding: true, sendQueueCapacity: RelayQueueCapacity), admission.Version, channelId);
 
             // Attach before the 101 goes out: once the proxy sees the handshake succeed, the
             // service already forwards to it (nothing is written on the WebSocket before the 101).

@@ -23,11 +23,12 @@ public delegate ValueTask MessageHandler(Message message, byte[]? rentedPayload,
 public sealed class TunnelLink : IAsyncDisposable
 {
     /// <summary>
-    /// Messages waiting for the WebSocket. Small on purpose: whatever waits here delays every
-    /// connection behind it (16 DATA messages ≈ 1 MiB), so a bulk transfer cannot hold back
-    /// an interactive one for long, while two 63 KiB frames still fill each WebSocket message.
+    /// Messages waiting for the WebSocket, by default. Small on purpose: whatever waits here
+    /// delays every connection behind it (16 DATA messages ≈ 1 MiB), so a bulk transfer cannot
+    /// hold back an interactive one for long, while two 63 KiB frames still fill each WebSocket
+    /// message. A proxy's connections take turns for these places (see the send budget).
     /// </summary>
-    private const int SendQueueCapacity = 16;
+    public const int DefaultSendQueueCapacity = 16;
 
     /// <summary>The most one WebSocket receive takes: a whole DATA frame, so a frame rarely needs several receives.</summary>
     private const int ReceiveChunkSize = 64 * 1024;
@@ -43,13 +44,16 @@ public sealed class TunnelLink : IAsyncDisposable
     /// <param name="logger">Where the link logs.</param>
     /// <param name="maxWebSocketMessage">The largest WebSocket message to send.</param>
     /// <param name="strictDecoding">Refuse messages with unknown fields (the service side's rule).</param>
-    public TunnelLink(WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize, bool strictDecoding = false)
+    /// <param name="sendQueueCapacity">How many messages may wait for the WebSocket.</param>
+    public TunnelLink(
+        WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize, bool strictDecoding = false,
+        int sendQueueCapacity = DefaultSendQueueCapacity)
     {
         _strictDecoding = strictDecoding;
         _socket = socket;
         _logger = logger;
         _maxWebSocketMessage = Math.Max(maxWebSocketMessage, ProtocolLimits.MaxFrameSize);
-        _sendQueue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(SendQueueCapacity)
+        _sendQueue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(sendQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,

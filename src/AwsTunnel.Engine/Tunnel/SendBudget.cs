@@ -10,7 +10,7 @@ namespace AwsTunnel.Engine.Tunnel;
 internal sealed class SendBudget
 {
     /// <summary>As many frames as the link's send queue holds, so a granted frame never waits for the queue.</summary>
-    public const int Frames = 16;
+    public const int Frames = Transport.TunnelLink.DefaultSendQueueCapacity;
 
     // SemaphoreSlim hands released slots to asynchronous waiters in the order they asked.
     private readonly SemaphoreSlim _slots = new(Frames, Frames);
