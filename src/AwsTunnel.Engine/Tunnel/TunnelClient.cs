@@ -22,6 +22,7 @@ public sealed class TunnelClient : IAsyncDisposable
     private readonly TunnelSide _side;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource<TunnelEnd> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _ended;
     private TaskCompletionSource<IReadOnlyList<string>?> _serviceIds = NewServiceIdsSource();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IReadOnlyList<string>? _announced;
@@ -377,7 +378,7 @@ public sealed class TunnelClient : IAsyncDisposable
         {
             var end = await run.ConfigureAwait(false);
             _side.DetachLink("the WebSocket to the service ended");
-            if (_completion.Task.IsCompleted || _lifetime.IsCancellationRequested)
+            if (Volatile.Read(ref _ended) != 0 || _lifetime.IsCancellationRequested)
             {
                 return;
             }
@@ -475,16 +476,23 @@ public sealed class TunnelClient : IAsyncDisposable
         _connected?.Dispose();
     }
 
+    /// <summary>
+    /// Ends the session once: listeners and connections are closed and the state is Ended before
+    /// <see cref="Completion"/> completes, so whoever awaits it sees the session fully ended.
+    /// </summary>
     private void Complete(TunnelEnd end)
     {
-        if (_completion.TrySetResult(end))
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
         {
-            (_side as SourceSide)?.StopListeners();
-            (_side as DestinationSide)?.Stop();
-            _lifetime.Cancel();
-            _side.DetachLink(end.Message);
-            SetState(TunnelState.Ended);
+            return;
         }
+
+        (_side as SourceSide)?.StopListeners();
+        (_side as DestinationSide)?.Stop();
+        _lifetime.Cancel();
+        _side.DetachLink(end.Message);
+        SetState(TunnelState.Ended);
+        _completion.TrySetResult(end);
     }
 
     private void SetState(TunnelState state)
