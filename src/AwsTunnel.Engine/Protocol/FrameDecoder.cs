@@ -73,12 +73,8 @@ public static class FrameDecoder
         }
         catch
         {
-            if (rentedPayload is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rentedPayload);
-                rentedPayload = null;
-            }
-
+            PooledPayload.Return(rentedPayload);
+            rentedPayload = null;
             throw;
         }
 
