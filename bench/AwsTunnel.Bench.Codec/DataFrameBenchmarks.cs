@@ -122,13 +122,13 @@ internal static class Segments
 {
     public static ReadOnlySequence<byte> Split(byte[] data, int segmentSize)
     {
-        Segment? first = null, last = null;
+        BufferSegment? first = null, last = null;
         for (int offset = 0; offset < data.Length; offset += segmentSize)
         {
             var memory = data.AsMemory(offset, Math.Min(segmentSize, data.Length - offset));
             if (last is null)
             {
-                first = last = new Segment(memory, 0);
+                first = last = new BufferSegment(memory, 0);
             }
             else
             {
@@ -139,19 +139,4 @@ internal static class Segments
         return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
     }
 
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }

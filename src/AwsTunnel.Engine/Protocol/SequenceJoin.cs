@@ -17,14 +17,14 @@ internal static class SequenceJoin
             return first;
         }
 
-        Chunk? head = null;
-        Chunk? tail = null;
+        BufferSegment? head = null;
+        BufferSegment? tail = null;
         Append(first, ref head, ref tail);
         Append(second, ref head, ref tail);
         return new ReadOnlySequence<byte>(head!, 0, tail!, tail!.Memory.Length);
     }
 
-    private static void Append(ReadOnlySequence<byte> sequence, ref Chunk? head, ref Chunk? tail)
+    private static void Append(ReadOnlySequence<byte> sequence, ref BufferSegment? head, ref BufferSegment? tail)
     {
         foreach (var memory in sequence)
         {
@@ -33,28 +33,14 @@ internal static class SequenceJoin
                 continue;
             }
 
-            var chunk = new Chunk(memory, tail is null ? 0 : tail.RunningIndex + tail.Memory.Length);
             if (tail is null)
             {
-                head = chunk;
+                head = tail = new BufferSegment(memory);
             }
             else
             {
-                tail.SetNext(chunk);
+                tail = tail.Append(memory);
             }
-
-            tail = chunk;
         }
-    }
-
-    private sealed class Chunk : ReadOnlySequenceSegment<byte>
-    {
-        public Chunk(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public void SetNext(Chunk next) => Next = next;
     }
 }

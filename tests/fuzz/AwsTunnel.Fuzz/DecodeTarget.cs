@@ -201,8 +201,8 @@ public static class DecodeTarget
     private static DecodeOutcome DecodeThroughSegments(ReadOnlyMemory<byte> stream, int[] chunks)
     {
         var messages = new List<Message>();
-        Segment? first = null;
-        Segment? last = null;
+        BufferSegment? first = null;
+        BufferSegment? last = null;
         SequencePosition start = default;
         int offset = 0;
         var buffer = ReadOnlySequence<byte>.Empty;
@@ -213,7 +213,7 @@ public static class DecodeTarget
             offset += chunk;
             if (last is null)
             {
-                first = last = new Segment(piece, 0);
+                first = last = new BufferSegment(piece, 0);
                 start = new SequencePosition(first, 0);
             }
             else
@@ -221,7 +221,7 @@ public static class DecodeTarget
                 last = last.Append(piece);
             }
 
-            buffer = new ReadOnlySequence<byte>((Segment)start.GetObject()!, start.GetInteger(), last, last.Memory.Length);
+            buffer = new ReadOnlySequence<byte>((BufferSegment)start.GetObject()!, start.GetInteger(), last, last.Memory.Length);
             string? error = DrainFrames(ref buffer, messages);
             if (error is not null)
             {
@@ -232,22 +232,6 @@ public static class DecodeTarget
         }
 
         return Finish("segments", messages, null, buffer.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 
     private static DecodeOutcome Finish(string path, List<Message> messages, string? error, long leftOver) =>

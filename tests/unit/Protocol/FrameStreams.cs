@@ -60,7 +60,7 @@ internal static class FrameStreams
             return ReadOnlySequence<byte>.Empty;
         }
 
-        var first = new Segment(blocks[0], 0);
+        var first = new BufferSegment(blocks[0], 0);
         var last = first;
         for (int i = 1; i < blocks.Count; i++)
         {
@@ -123,14 +123,14 @@ internal static class FrameStreams
     public static List<Message> DecodeIncrementally(IReadOnlyList<ReadOnlyMemory<byte>> chunks)
     {
         var messages = new List<Message>();
-        Segment? last = null;
-        Segment? startSegment = null;
+        BufferSegment? last = null;
+        BufferSegment? startSegment = null;
         int startIndex = 0;
         foreach (var chunk in chunks)
         {
             if (last is null)
             {
-                last = startSegment = new Segment(chunk, 0);
+                last = startSegment = new BufferSegment(chunk, 0);
             }
             else
             {
@@ -143,7 +143,7 @@ internal static class FrameStreams
                 messages.Add(message);
             }
 
-            startSegment = (Segment)buffer.Start.GetObject()!;
+            startSegment = (BufferSegment)buffer.Start.GetObject()!;
             startIndex = buffer.Start.GetInteger();
         }
 
@@ -152,19 +152,4 @@ internal static class FrameStreams
         return messages;
     }
 
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }
