@@ -16,7 +16,10 @@ internal sealed class DestinationSide : TunnelSide
 {
     private readonly CancellationTokenSource _stop = new();
 
-    public DestinationSide(ProxySettings settings, ILogger logger) : base(settings, logger) { }
+    public DestinationSide(ProxySettings settings, ProtocolVersion sourceClientType, ILogger logger)
+        : base(settings, sourceClientType, logger)
+    {
+    }
 
     public override TunnelMode Mode => TunnelMode.Destination;
 
@@ -70,7 +73,7 @@ internal sealed class DestinationSide : TunnelSide
             {
                 Logger.LogWarning("CONNECTION_START repeats connection id {ConnectionId} of {Service} stream {StreamId}; resetting it.",
                     id, message.ServiceId, message.StreamId);
-                SendInBackground(Messages.ConnectionReset(message.StreamId, service.ServiceId, id));
+                SendInBackground(Messages.ConnectionReset(message.StreamId, WireServiceId(service), id));
                 return;
             }
 
@@ -78,7 +81,7 @@ internal sealed class DestinationSide : TunnelSide
             {
                 Logger.LogWarning("Refused connection {ConnectionId} of {Service}: {Count} connections are active, the maximum (tcp.max_active_connections).",
                     id, message.ServiceId, service.Connections.Count);
-                SendInBackground(Messages.ConnectionReset(message.StreamId, service.ServiceId, id));
+                SendInBackground(Messages.ConnectionReset(message.StreamId, WireServiceId(service), id));
                 return;
             }
 

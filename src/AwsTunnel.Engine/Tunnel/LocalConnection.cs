@@ -39,10 +39,11 @@ internal sealed class LocalConnection
     private Socket? _socket;
 
     public LocalConnection(
-        ConnectionKey key, bool wireConnectionId, ITunnelSender sender, SendBudget sendBudget, Action<LocalConnection, string> onLocalEnd,
+        ConnectionKey key, string wireServiceId, bool wireConnectionId, ITunnelSender sender, SendBudget sendBudget, Action<LocalConnection, string> onLocalEnd,
         int readSize, long bufferLimit, TimeSpan stallTimeout, ILogger logger)
     {
         Key = key;
+        WireServiceId = wireServiceId;
         WireConnectionId = wireConnectionId ? key.ConnectionId : 0;
         _sender = sender;
         _onLocalEnd = onLocalEnd;
@@ -60,6 +61,9 @@ internal sealed class LocalConnection
     }
 
     public ConnectionKey Key { get; }
+
+    /// <summary>The service id put on sent messages: "" in V1's wire form.</summary>
+    public string WireServiceId { get; }
 
     /// <summary>The connection id put on sent messages: 0 for a V1/V2 stream.</summary>
     public uint WireConnectionId { get; }
@@ -229,7 +233,7 @@ internal sealed class LocalConnection
                 }
 
                 var payload = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read));
-                await _sender.SendPooledAsync(Messages.Data(Key.StreamId, Key.ServiceId, WireConnectionId, payload), buffer, _releaseInFlight, token).ConfigureAwait(false);
+                await _sender.SendPooledAsync(Messages.Data(Key.StreamId, WireServiceId, WireConnectionId, payload), buffer, _releaseInFlight, token).ConfigureAwait(false);
                 Interlocked.Add(ref _bytesToTunnel, read);
             }
         }

@@ -13,13 +13,14 @@ namespace AwsTunnel.Engine.Tunnel;
 /// </summary>
 internal sealed class SourceSide : TunnelSide
 {
-    private readonly ProtocolVersion _destinationClientType;
     private readonly List<(string ServiceId, Socket Listener)> _listeners = new();
     private readonly CancellationTokenSource _stop = new();
     private int _lastStreamId;
 
     public SourceSide(ProxySettings settings, ProtocolVersion destinationClientType, ILogger logger)
-        : base(settings, logger) => _destinationClientType = destinationClientType;
+        : base(settings, destinationClientType, logger)
+    {
+    }
 
     public override TunnelMode Mode => TunnelMode.Source;
 
@@ -163,7 +164,7 @@ internal sealed class SourceSide : TunnelSide
         lock (Gate)
         {
             var service = FindService(serviceId)!;
-            bool multiConnection = Version == ProtocolVersion.V3 && _destinationClientType == ProtocolVersion.V3;
+            bool multiConnection = Version == ProtocolVersion.V3 && PeerMessageFormat == ProtocolVersion.V3;
             if (service.Connections.Count >= Settings.TcpMaxActiveConnections)
             {
                 Logger.LogWarning("Refused a connection for {Service}: {Count} connections are active, the maximum (tcp.max_active_connections).",
@@ -177,7 +178,7 @@ internal sealed class SourceSide : TunnelSide
                 if (service.Connections.Count > 0)
                 {
                     Logger.LogWarning("Refused a second connection for {Service}: the destination speaks {Version}, which carries one connection per service.",
-                        serviceId, multiConnection ? "V2" : _destinationClientType.ToString());
+                        serviceId, multiConnection ? "V2" : PeerMessageFormat.ToString());
                     socket.Dispose();
                     return;
                 }
@@ -191,12 +192,12 @@ internal sealed class SourceSide : TunnelSide
                 service.UsesConnectionIds = multiConnection;
                 service.NextConnectionId = 2;
                 connection = AddConnection(service, 1);
-                start = Messages.StreamStart(service.ActiveStreamId, service.ServiceId, connection.WireConnectionId);
+                start = Messages.StreamStart(service.ActiveStreamId, connection.WireServiceId, connection.WireConnectionId);
             }
             else
             {
                 connection = AddConnection(service, service.NextConnectionId++);
-                start = Messages.ConnectionStart(service.ActiveStreamId, service.ServiceId, connection.Key.ConnectionId);
+                start = Messages.ConnectionStart(service.ActiveStreamId, connection.WireServiceId, connection.Key.ConnectionId);
             }
         }
 

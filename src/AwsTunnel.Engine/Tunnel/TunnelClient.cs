@@ -51,7 +51,7 @@ public sealed class TunnelClient : IAsyncDisposable
         _trust = new CertificateTrust(roots, options.SkipCertificateCheck);
         _side = options.Mode == TunnelMode.Source
             ? new SourceSide(options.Settings, options.DestinationClientType, _logger)
-            : new DestinationSide(options.Settings, _logger);
+            : new DestinationSide(options.Settings, options.DestinationClientType, _logger);
         _side.ConnectionChanged += e => ConnectionChanged?.Invoke(this, e);
     }
 

@@ -38,7 +38,10 @@ public sealed partial record TunnelOptions
     /// <summary>Address a source listens on; null = <see cref="ProxySettings.DefaultBindAddress"/>.</summary>
     public string? BindAddress { get; init; }
 
-    /// <summary>Source only: the protocol the destination speaks. V1/V2 = no connection ids.</summary>
+    /// <summary>
+    /// The message format the peer proxy speaks (<c>-y</c>). A source for a V1/V2 destination sends no
+    /// connection ids; V1 on either end sends no service ids, matching the reference proxy's V1 wire form.
+    /// </summary>
     public ProtocolVersion DestinationClientType { get; init; } = ProtocolVersion.V3;
 
     /// <summary>A directory of PEM/CRT certificates trusted in addition to the system's.</summary>

@@ -18,11 +18,24 @@ internal abstract class TunnelSide : ITunnelSender
     private volatile ITunnelSender? _link;
     private readonly SendBudget _sendBudget = new();
 
-    protected TunnelSide(ProxySettings settings, ILogger logger)
+    protected TunnelSide(ProxySettings settings, ProtocolVersion peerMessageFormat, ILogger logger)
     {
         Settings = settings;
+        PeerMessageFormat = peerMessageFormat;
         Logger = logger;
     }
+
+    /// <summary>The message format the peer proxy understands (<c>-y</c>); V1 and V2 carry no connection ids.</summary>
+    protected ProtocolVersion PeerMessageFormat { get; }
+
+    /// <summary>
+    /// V1's wire form has no service ids: a V1 link, or a peer declared V1 with <c>-y V1</c>, gets ""
+    /// in every message we send, as the reference proxy does; a V1 peer may not tolerate any other value.
+    /// </summary>
+    protected bool OmitsServiceIds => Version == ProtocolVersion.V1 || PeerMessageFormat == ProtocolVersion.V1;
+
+    /// <summary>The service id to put on the wire for <paramref name="service"/>.</summary>
+    protected string WireServiceId(ServiceStreams service) => OmitsServiceIds ? string.Empty : service.ServiceId;
 
     /// <summary>Raised when a local connection opens or closes.</summary>
     public event Action<ConnectionEvent>? ConnectionChanged;
@@ -83,8 +96,8 @@ internal abstract class TunnelSide : ITunnelSender
             resets = _services.Values
                 .Where(s => s.ActiveStreamId != 0)
                 .SelectMany(s => s.UsesConnectionIds
-                    ? s.Connections.Keys.Select(id => Messages.ConnectionReset(s.ActiveStreamId, s.ServiceId, id))
-                    : new[] { Messages.StreamReset(s.ActiveStreamId, s.ServiceId) })
+                    ? s.Connections.Keys.Select(id => Messages.ConnectionReset(s.ActiveStreamId, WireServiceId(s), id))
+                    : new[] { Messages.StreamReset(s.ActiveStreamId, WireServiceId(s)) })
                 .ToList();
         }
 
@@ -202,7 +215,7 @@ internal abstract class TunnelSide : ITunnelSender
     {
         var key = new ConnectionKey(service.ServiceId, service.ActiveStreamId, connectionId);
         var connection = new LocalConnection(
-            key, service.UsesConnectionIds, this, _sendBudget, OnLocalEnd,
+            key, WireServiceId(service), service.UsesConnectionIds, this, _sendBudget, OnLocalEnd,
             Math.Min(Settings.TcpReadBufferSize, Settings.MaxPayloadSize), Settings.ConnectionBufferLimitBytes,
             TimeSpan.FromMilliseconds(Settings.ConnectionStallTimeoutMs), Logger);
         service.Connections[connectionId] = connection;
@@ -244,11 +257,11 @@ internal abstract class TunnelSide : ITunnelSender
                 service.Connections.Remove(connection.Key.ConnectionId);
                 if (service.UsesConnectionIds)
                 {
-                    reset = Messages.ConnectionReset(service.ActiveStreamId, service.ServiceId, connection.Key.ConnectionId);
+                    reset = Messages.ConnectionReset(service.ActiveStreamId, WireServiceId(service), connection.Key.ConnectionId);
                 }
                 else
                 {
-                    reset = Messages.StreamReset(service.ActiveStreamId, service.ServiceId);
+                    reset = Messages.StreamReset(service.ActiveStreamId, WireServiceId(service));
                     service.EndStream().ForEach(c => c.CloseFromTunnel("its stream ended"));
                 }
             }
