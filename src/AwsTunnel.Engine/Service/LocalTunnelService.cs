@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -28,7 +27,6 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
     private readonly LocalTunnelServiceOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, LocalTunnel> _tunnels = new();
     private readonly CancellationTokenSource _stop = new();
     private Socket? _listener;
     private Task? _acceptLoop;
@@ -38,6 +36,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
     {
         _options = options ?? new LocalTunnelServiceOptions();
         _logger = _options.LoggerFactory.CreateLogger("AwsTunnel.LocalService");
+        Registry = new LocalTunnelRegistry(_options, () => Endpoint, _logger, _stop.Token);
         if (_options.UseTls)
         {
             Certificate = SelfSignedCertificate.Create();
@@ -53,8 +52,11 @@ public sealed class LocalTunnelService : IAsyncDisposable
     /// <summary>The certificate in PEM form, to write to a file for <c>--capath</c>.</summary>
     public string? CertificatePem => Certificate?.ExportCertificatePem();
 
-    /// <summary>Every tunnel created, open or closed.</summary>
-    public IReadOnlyList<LocalTunnel> Tunnels => _tunnels.Values.OrderBy(t => t.CreatedAt).ToList();
+    /// <summary>The tunnels: open, close, rotate, and events on each change.</summary>
+    public LocalTunnelRegistry Registry { get; }
+
+    /// <summary>Every tunnel created and not deleted, open or closed.</summary>
+    public IReadOnlyList<LocalTunnel> Tunnels => Registry.All;
 
     /// <summary>Binds the listener and starts accepting proxies.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -93,38 +95,19 @@ public sealed class LocalTunnelService : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(listener, _stop.Token);
     }
 
-    /// <summary>Opens a tunnel for <paramref name="services"/> (none = a single-stream V1 tunnel).</summary>
-    public LocalTunnel CreateTunnel(IEnumerable<string>? services = null, TimeSpan? lifetime = null)
-    {
-        var ids = (services ?? Array.Empty<string>()).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
-        var duplicate = ids.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new ArgumentException($"Service id '{duplicate.Key}' is given more than once. Give each service once.", nameof(services));
-        }
-
-        var life = lifetime ?? _options.DefaultTunnelLifetime;
-        if (life <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("A tunnel lifetime must be positive.", nameof(lifetime));
-        }
-
-        var tunnel = new LocalTunnel(ids, Endpoint, life, _logger);
-        _tunnels[tunnel.TunnelId] = tunnel;
-        _ = ExpireAsync(tunnel, life);
-        _logger.LogInformation("Created tunnel {TunnelId} with services [{Services}]", tunnel.TunnelId, string.Join(", ", ids));
-        return tunnel;
-    }
+    /// <summary>Opens a tunnel for <paramref name="services"/> (none = a single-stream V1 tunnel), as OpenTunnel does.</summary>
+    public LocalTunnel CreateTunnel(IEnumerable<string>? services = null, TimeSpan? lifetime = null) =>
+        Registry.Open(new LocalTunnelSpec { Services = (services ?? Array.Empty<string>()).ToList(), Lifetime = lifetime });
 
     /// <summary>Finds a tunnel by id.</summary>
-    public LocalTunnel? FindTunnel(string tunnelId) => _tunnels.TryGetValue(tunnelId, out var t) ? t : null;
+    public LocalTunnel? FindTunnel(string tunnelId) => Registry.Find(tunnelId);
 
     /// <summary>Closes a tunnel, as CloseTunnel does: both ends see the WebSocket close normally.</summary>
     /// <exception cref="ArgumentException">no tunnel has that id.</exception>
     public Task CloseTunnelAsync(string tunnelId)
     {
         var tunnel = FindTunnel(tunnelId) ?? throw new ArgumentException($"No tunnel with id '{tunnelId}' exists on this local service.", nameof(tunnelId));
-        return tunnel.CloseAsync("closed by CloseTunnel");
+        return Registry.CloseAsync(tunnel, "closed by CloseTunnel");
     }
 
     /// <summary>
@@ -148,7 +131,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         _listener = null;
         listener.Dispose();
-        foreach (var tunnel in _tunnels.Values)
+        foreach (var tunnel in Registry.All)
         {
             tunnel.DropConnections();
         }
@@ -168,7 +151,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
         // Close the tunnels first, so the proxies see a normal close rather than a cut connection.
         _listener?.Dispose();
-        await Task.WhenAll(_tunnels.Values.Select(t => t.CloseAsync("the local tunneling service stopped"))).ConfigureAwait(false);
+        await Registry.CloseAllAsync("the local tunneling service stopped").ConfigureAwait(false);
         _stop.Cancel();
         if (_acceptLoop is not null)
         {
@@ -180,22 +163,6 @@ public sealed class LocalTunnelService : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stop.Dispose();
-    }
-
-    private async Task ExpireAsync(LocalTunnel tunnel, TimeSpan lifetime)
-    {
-        try
-        {
-            var delay = lifetime > TimeSpan.FromDays(24) ? TimeSpan.FromDays(24) : lifetime;
-            await Task.WhenAny(Task.Delay(delay, _stop.Token), tunnel.Closed).ConfigureAwait(false);
-            if (!_stop.IsCancellationRequested)
-            {
-                await tunnel.CloseAsync("the tunnel expired").ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
@@ -382,7 +349,8 @@ public sealed class LocalTunnelService : IAsyncDisposable
         }
 
         string? clientToken = clientTokens.Count == 1 ? clientTokens[0] : null;
-        foreach (var tunnel in _tunnels.Values)
+        var tunnels = Registry.All;
+        foreach (var tunnel in tunnels)
         {
             if (tunnel.ModeOf(tokens[0]) is not { } tokenMode)
             {
@@ -400,7 +368,9 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 : Admission.Refuse(tunnel.IsOpen ? 401 : 410, $"The access token is not accepted: {refusal}.");
         }
 
-        return Admission.Refuse(401, "The access token is not valid for any tunnel.");
+        return Admission.Refuse(401, tunnels.Any(t => t.WasRotatedAway(tokens[0]))
+            ? "The access token was replaced by RotateTunnelAccessToken; connect with the new token."
+            : "The access token is not valid for any tunnel.");
     }
 
     private sealed record Admission(int Status, string Reason, LocalTunnel? Tunnel, TunnelMode Mode, ProtocolVersion Version, string? ClientToken)

@@ -23,7 +23,7 @@ public sealed class LocalTunnelInfo
     /// <summary>The tunnel id (a GUID).</summary>
     public string TunnelId => _tunnel.TunnelId;
 
-    /// <summary>An ARN in the AWS shape, region <c>local</c>.</summary>
+    /// <summary>An ARN in the AWS shape: region <c>local</c>, or the region an OpenTunnel request was signed for.</summary>
     public string TunnelArn => _tunnel.TunnelArn;
 
     /// <summary>Secret: the token for the source end.</summary>

@@ -10,7 +10,8 @@ namespace AwsTunnel.PowerShell.LocalService;
 /// </summary>
 public sealed class LocalTunnelServiceInfo
 {
-    private readonly Dictionary<string, LocalTunnelInfo> _tunnels = new(StringComparer.OrdinalIgnoreCase);
+    // One wrapper per tunnel, whether New-LocalTunnel or the OpenTunnel API opened it.
+    private readonly Dictionary<string, LocalTunnelInfo> _wrappers = new(StringComparer.Ordinal);
 
     internal LocalTunnelServiceInfo(LocalTunnelService service, bool useTls, ProtocolVersion maxProtocol)
     {
@@ -43,17 +44,8 @@ public sealed class LocalTunnelServiceInfo
     /// <summary>False once Stop-LocalTunnelService has run.</summary>
     public bool IsRunning { get; private set; } = true;
 
-    /// <summary>The tunnels created on this service, open or closed.</summary>
-    public LocalTunnelInfo[] Tunnels
-    {
-        get
-        {
-            lock (_tunnels)
-            {
-                return _tunnels.Values.OrderBy(t => t.CreatedAt).ToArray();
-            }
-        }
-    }
+    /// <summary>The tunnels on this service, open or closed, from New-LocalTunnel or the OpenTunnel API.</summary>
+    public LocalTunnelInfo[] Tunnels => Service.Tunnels.Select(Wrap).ToArray();
 
     /// <summary>How many tunnels are open.</summary>
     public int OpenTunnels => Tunnels.Count(t => t.IsOpen);
@@ -61,22 +53,24 @@ public sealed class LocalTunnelServiceInfo
     /// <inheritdoc />
     public override string ToString() => $"Local tunneling service at {Endpoint} ({(IsRunning ? "running" : "stopped")})";
 
-    internal LocalTunnelInfo CreateTunnel(IEnumerable<string> services, TimeSpan? lifetime)
-    {
-        var tunnel = new LocalTunnelInfo(Service.CreateTunnel(services, lifetime), this);
-        lock (_tunnels)
-        {
-            _tunnels[tunnel.TunnelId] = tunnel;
-        }
+    internal LocalTunnelInfo CreateTunnel(IEnumerable<string> services, TimeSpan? lifetime) =>
+        Wrap(Service.CreateTunnel(services, lifetime));
 
-        return tunnel;
-    }
+    internal LocalTunnelInfo? FindTunnel(string tunnelId) =>
+        Service.Tunnels.FirstOrDefault(t => string.Equals(t.TunnelId, tunnelId, StringComparison.OrdinalIgnoreCase)) is { } tunnel
+            ? Wrap(tunnel)
+            : null;
 
-    internal LocalTunnelInfo? FindTunnel(string tunnelId)
+    private LocalTunnelInfo Wrap(LocalTunnel tunnel)
     {
-        lock (_tunnels)
+        lock (_wrappers)
         {
-            return _tunnels.TryGetValue(tunnelId, out var t) ? t : null;
+            if (!_wrappers.TryGetValue(tunnel.TunnelId, out var info))
+            {
+                _wrappers[tunnel.TunnelId] = info = new LocalTunnelInfo(tunnel, this);
+            }
+
+            return info;
         }
     }
 
