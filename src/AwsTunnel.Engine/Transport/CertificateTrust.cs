@@ -42,14 +42,7 @@ public sealed class CertificateTrust
         {
             try
             {
-                var found = new X509Certificate2Collection();
-                found.ImportFromPemFile(file);
-                if (found.Count == 0)
-                {
-                    found.Add(new X509Certificate2(file));
-                }
-
-                result.AddRange(found);
+                result.AddRange(LoadFile(file));
             }
             catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
             {
@@ -66,6 +59,20 @@ public sealed class CertificateTrust
             logger.LogDebug("Loaded {Count} certificates from {Directory}", result.Count, directory);
         }
         return result;
+    }
+
+    /// <summary>The certificates of one PEM file (several allowed) or DER file (one).</summary>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">the file holds no certificate.</exception>
+    public static X509Certificate2Collection LoadFile(string file)
+    {
+        var found = new X509Certificate2Collection();
+        found.ImportFromPemFile(file);
+        if (found.Count == 0)
+        {
+            found.Add(new X509Certificate2(file));
+        }
+
+        return found;
     }
 
     /// <summary>The callback for <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>.</summary>
