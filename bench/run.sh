@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the awstunnel CLI (Release) and the benchmarks, runs the end-to-end benchmarks B1-B5
-# against real awstunnel processes on loopback and the codec micro-benchmarks (B6), and prints
-# the result tables.
+# against real awstunnel processes on loopback, B7 side by side with the reference localproxy
+# (only when LOCALPROXY names its binary; skipped with a note otherwise) and the codec
+# micro-benchmarks (B6), and prints the result tables.
 #
 #   bash bench/run.sh                 # full run (about 5 minutes on 2 cores)
 #   bash bench/run.sh --quick         # smoke check with small sizes (about 1 minute)
-#   bash bench/run.sh --skip-codec    # only B1-B5;  --skip-e2e: only B6
+#   bash bench/run.sh --skip-codec    # only B1-B5, B7;  --skip-e2e: only B6
 #   bash bench/run.sh --only B1,B2 --b1-bytes 256M   # other options go to the e2e bench (see --help)
+#   LOCALPROXY=/path/to/localproxy bash bench/run.sh --skip-codec --only B7
 #
 # Tables are also written to bench/.out/e2e.md and bench/.out/codec.md.
 set -euo pipefail
@@ -22,7 +24,7 @@ for arg in "$@"; do
         --quick) QUICK=(--quick) ;;
         --skip-codec) CODEC=0 ;;
         --skip-e2e) E2E=0 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) PASS+=("$arg") ;;
     esac
 done
@@ -33,12 +35,13 @@ PIDS="$OUT/children.pids"
 rm -f "$OUT/e2e.md" "$OUT/codec.md"
 
 # Fallback clean-up: if the bench dies without killing its children, end them here, by pid,
-# and only if the pid still belongs to a process the bench started (awstunnel or a bench worker).
+# and only if the pid still belongs to a process the bench started (awstunnel, a bench worker, or
+# the reference localproxy of B7).
 cleanup() {
     local pid
     while read -r pid; do
         [ -n "$pid" ] || continue
-        if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qE 'awstunnel\.dll|AwsTunnel\.Bench\.dll'; then
+        if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qE 'awstunnel\.dll|/awstunnel( |$)|AwsTunnel\.Bench\.dll|/localproxy( |$)'; then
             kill -9 "$pid" 2>/dev/null || true
         fi
     done < "$PIDS"
@@ -57,7 +60,11 @@ dotnet build "$ROOT/bench/AwsTunnel.Bench.Codec" -c Release -nologo -v quiet >&2
 
 STATUS=0
 if [ "$E2E" = 1 ]; then
-    echo "== End-to-end benchmarks B1-B5" >&2
+    if [ -n "${LOCALPROXY:-}" ]; then
+        echo "== End-to-end benchmarks B1-B5, B7 (reference: $LOCALPROXY)" >&2
+    else
+        echo "== End-to-end benchmarks B1-B5 (B7 skipped: LOCALPROXY is not set)" >&2
+    fi
     dotnet "$ROOT/bench/AwsTunnel.Bench/bin/Release/net10.0/AwsTunnel.Bench.dll" \
         --cli "$OUT/cli/awstunnel.dll" --work "$OUT/work" --pid-file "$PIDS" \
         --markdown-out "$OUT/e2e.md" "${QUICK[@]}" "${PASS[@]}" > /dev/null || STATUS=1

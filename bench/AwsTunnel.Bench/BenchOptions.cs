@@ -24,6 +24,12 @@ internal sealed class BenchOptions
     public string B4Layout { get; private set; } = "split";
     public double B5Seconds { get; private set; } = 10;
 
+    /// <summary>The reference localproxy for B7: --localproxy, else the LOCALPROXY environment variable; null skips B7.</summary>
+    public string? LocalProxy { get; private set; } = Environment.GetEnvironmentVariable("LOCALPROXY") is { Length: > 0 } lp ? lp : null;
+    public long B7WarmupBytes { get; private set; } = 64L << 20;
+    public long B7Bytes { get; private set; } = 512L << 20;
+    public int B7Trips { get; private set; } = 2_000;
+
     public bool Runs(string bench) => Only.Count == 0 || Only.Contains(bench);
 
     public static BenchOptions Parse(string[] args)
@@ -40,6 +46,9 @@ internal sealed class BenchOptions
             o.B4Tunnels = 20;
             o.B4Bytes = 256L << 10;
             o.B5Seconds = 3;
+            o.B7WarmupBytes = 16L << 20;
+            o.B7Bytes = 64L << 20;
+            o.B7Trips = 500;
         }
 
         for (int i = 0; i < args.Length; i++)
@@ -80,6 +89,10 @@ internal sealed class BenchOptions
                     };
                     break;
                 case "--b5-seconds": o.B5Seconds = Math.Clamp(double.Parse(Next(), CultureInfo.InvariantCulture), 1, 300); break;
+                case "--localproxy": o.LocalProxy = Path.GetFullPath(Next()); break;
+                case "--b7-warmup-bytes": o.B7WarmupBytes = Size.Parse(Next()); break;
+                case "--b7-bytes": o.B7Bytes = Size.Parse(Next()); break;
+                case "--b7-trips": o.B7Trips = Math.Clamp(int.Parse(Next(), CultureInfo.InvariantCulture), 100, 1_000_000); break;
                 case "-h":
                 case "--help":
                     throw new HelpRequested();
@@ -90,16 +103,16 @@ internal sealed class BenchOptions
 
         if (string.IsNullOrEmpty(o.CliDll) || !File.Exists(o.CliDll))
         {
-            throw new ArgumentException("--cli PATH/awstunnel.dll is required (build src/AwsTunnel.Cli -c Release first; bench/run.sh does).");
+            throw new ArgumentException("--cli PATH/awstunnel.dll (or the awstunnel executable) is required (build src/AwsTunnel.Cli -c Release first; bench/run.sh does).");
         }
 
         return o;
     }
 
     public const string Usage = """
-        AwsTunnel.Bench --cli PATH/awstunnel.dll [options]
+        AwsTunnel.Bench --cli PATH/awstunnel.dll|PATH/awstunnel [options]
           --quick                small sizes, one repetition (smoke check)
-          --only B1,B2,...       run only these benchmarks (B1..B5)
+          --only B1,B2,...       run only these benchmarks (B1..B5, B7)
           --reps N               repetitions per benchmark, medians reported (default 5)
           --b1-bytes SIZE        bytes per B1 transfer (default 1G)
           --b2-trips N           round trips per B2 run (default 10000)
@@ -110,6 +123,10 @@ internal sealed class BenchOptions
           --b4-layout split|single  split: sources in one process, destinations in another (default);
                                  single: all sessions of both ends in one process
           --b5-seconds S         B5 measuring window under load (default 10)
+          --localproxy PATH      the reference localproxy for B7 (default: $LOCALPROXY; without it B7 is skipped)
+          --b7-warmup-bytes SIZE B7 warm-up echo per proxy pair (default 64M)
+          --b7-bytes SIZE        B7 bulk transfer per proxy pair (default 512M)
+          --b7-trips N           B7 64-byte round trips per proxy pair (default 2000)
           --dotnet PATH          dotnet host used to run awstunnel.dll (default dotnet)
           --work DIR             scratch directory (certificates, settings)
           --pid-file FILE        child process ids are appended here (run.sh cleans them up)

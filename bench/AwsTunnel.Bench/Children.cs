@@ -80,7 +80,7 @@ internal sealed class Child
 
     public static Child Start(
         ChildRegistry registry, string name, string fileName, IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string>? environment = null, bool redirectInput = false)
+        IReadOnlyDictionary<string, string>? environment = null, bool redirectInput = false, bool matchStderr = false)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -128,6 +128,11 @@ internal sealed class Child
                 return;
             }
 
+            if (matchStderr)
+            {
+                child._lines.Writer.TryWrite(e.Data);
+            }
+
             lock (child._stderr)
             {
                 child._stderr.AppendLine(e.Data);
@@ -150,16 +155,20 @@ internal sealed class Child
         return child;
     }
 
-    /// <summary>Starts `dotnet awstunnel.dll ARGS` with logging at errors only.</summary>
+    /// <summary>Starts `dotnet awstunnel.dll ARGS`, or the CLI executable itself when --cli names one.</summary>
     public static Child StartAwsTunnel(BenchContext ctx, string name, IEnumerable<string> arguments, string? accessToken = null)
     {
-        var environment = accessToken is null
-            ? null
-            : new Dictionary<string, string> { ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = accessToken };
-        return Start(ctx.Children, name, ctx.Options.Dotnet, new[] { ctx.Options.CliDll }.Concat(arguments), environment);
+        string cli = ctx.Options.CliDll;
+        return cli.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? Start(ctx.Children, name, ctx.Options.Dotnet, new[] { cli }.Concat(arguments), TokenEnvironment(accessToken))
+            : Start(ctx.Children, name, cli, arguments, TokenEnvironment(accessToken));
     }
 
-    /// <summary>Reads stdout lines until one matches; fails if the process ends or the time is up.</summary>
+    /// <summary>The access token goes in AWSIOT_TUNNEL_ACCESS_TOKEN, as a user would pass it (never on the command line).</summary>
+    public static IReadOnlyDictionary<string, string>? TokenEnvironment(string? accessToken) =>
+        accessToken is null ? null : new Dictionary<string, string> { ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = accessToken };
+
+    /// <summary>Reads stdout lines (and stderr lines, if started with matchStderr) until one matches; fails if the process ends or the time is up.</summary>
     public async Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -159,9 +159,11 @@ internal sealed partial class Deployment
     [GeneratedRegex(@"^Running;")]
     private static partial Regex RunningLine();
 
+    /// <summary>An awstunnel destination is connected and ready.</summary>
     [GeneratedRegex(@"^Forwarding SVC to ")]
-    private static partial Regex ForwardingLine();
+    internal static partial Regex ForwardingLine();
 
+    /// <summary>An awstunnel source is connected and listening; group 1 is the port.</summary>
     [GeneratedRegex(@"^Listening for SVC on 127\.0\.0\.1:(\d+)")]
-    private static partial Regex SourceListeningLine();
+    internal static partial Regex SourceListeningLine();
 }

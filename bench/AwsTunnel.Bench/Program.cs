@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using AwsTunnel.Bench;
 
-// The end-to-end benchmarks of issue 7 (B1-B5) against real awstunnel processes on loopback.
+// The end-to-end benchmarks of issue 7 (B1-B5) against real awstunnel processes on loopback, and
+// B7 (issue 12): side by side with the reference localproxy over wss.
 // `fleet-worker` is the B4 child role (see FleetWorker).
 if (args.Length > 0 && args[0] == "fleet-worker")
 {
@@ -51,6 +52,7 @@ await using (var server = new TestServer())
         ("B3", B3FanOut.RunAsync),
         ("B4", B4Fleet.RunAsync),
         ("B5", B5Fairness.RunAsync),
+        ("B7", B7SideBySide.RunAsync),
     };
     foreach (var (name, run) in benches.Where(b => options.Runs(b.Name)))
     {

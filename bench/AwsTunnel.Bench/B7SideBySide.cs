@@ -1,0 +1,217 @@
+using System.Diagnostics;
+
+namespace AwsTunnel.Bench;
+
+/// <summary>
+/// B7: the reference localproxy and awstunnel side by side, both as CLI processes (a destination
+/// and a source each), on two tunnels of one `awstunnel service --tls` (wss, the path users run).
+/// Each repetition starts everything afresh and gives each pair, in turn: a warm-up echo, a bulk
+/// transfer to the sink (CPU per GiB of each side), then round trips alternating between the two
+/// pairs trip by trip, so both see the same machine noise. The order of the two pairs alternates
+/// from one repetition to the next. The reference comes from LOCALPROXY (or --localproxy);
+/// without it B7 is skipped with a note.
+/// </summary>
+internal static class B7SideBySide
+{
+    private const string Bench = "B7";
+    private const double IdleRssTargetMiB = 30;
+    private const double StartSlackMs = 100;
+    private static readonly TimeSpan TripTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(1);
+
+    public static async Task RunAsync(BenchContext ctx)
+    {
+        var o = ctx.Options;
+        var r = ctx.Results;
+        if (o.LocalProxy is null)
+        {
+            Log.Line("B7 skipped: LOCALPROXY is not set.");
+            r.Info(Bench, "side by side with the reference localproxy", "skipped", "LOCALPROXY is not set");
+            r.Note("B7 skipped: set LOCALPROXY (or --localproxy) to a reference localproxy binary built from its public source.");
+            return;
+        }
+
+        if (!File.Exists(o.LocalProxy))
+        {
+            throw new BenchException($"LOCALPROXY '{o.LocalProxy}' does not exist: point it at a built reference localproxy binary, or unset it to skip B7.");
+        }
+
+        string version = await ProxyPair.ReferenceVersionAsync(ctx);
+        double bulkGib = o.B7Bytes / (double)(1L << 30);
+        var timeout = TimeSpan.FromSeconds(60 + (o.B7WarmupBytes + o.B7Bytes) / 5e6);
+        var limit = TimeSpan.FromSeconds(Math.Max(30, o.B7Trips / 100.0));
+        var sink = ctx.Server.EndPoint;
+        Log.Line($"B7: reference {version} vs awstunnel over wss, {Size.Format(o.B7WarmupBytes)} warm-up echo, {Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips, {o.Reps} repetition(s)");
+
+        var runs = new Dictionary<ProxyKind, List<PairRun>> { [ProxyKind.Reference] = new(), [ProxyKind.AwsTunnel] = new() };
+        for (int rep = 1; rep <= o.Reps; rep++)
+        {
+            var order = rep % 2 == 1
+                ? new[] { ProxyKind.Reference, ProxyKind.AwsTunnel }
+                : new[] { ProxyKind.AwsTunnel, ProxyKind.Reference };
+            var (service, endpoint, caDir, tunnels) = await Deployment.StartServiceAsync(ctx, $"b7-{rep}", tls: true, tunnels: 2);
+            var pairs = new Dictionary<ProxyKind, ProxyPair>();
+            try
+            {
+                await HashCertificatesAsync(caDir!);
+                for (int i = 0; i < order.Length; i++)
+                {
+                    pairs[order[i]] = await ProxyPair.StartAsync(ctx, order[i], $"b7-{rep} {ProxyPair.LabelOf(order[i])}", endpoint, caDir!, tunnels[i], sink.Port);
+                }
+
+                await Task.Delay(IdleSettle);
+                var idleRss = pairs.ToDictionary(p => p.Key, p => (Source: p.Value.Source.RssMiB(), Destination: p.Value.Destination.RssMiB()));
+
+                foreach (var kind in order)
+                {
+                    using var echo = await Clients.OpenEchoAsync(Net.Loopback(pairs[kind].SourcePort), Cancel(timeout));
+                    string? failure = await Clients.EchoTransferAsync(echo, o.B7WarmupBytes, rep * 31 + (int)kind, Cancel(timeout));
+                    if (failure is not null)
+                    {
+                        pairs[kind].EnsureRunning();
+                        throw new BenchException($"{ProxyPair.LabelOf(kind)} warm-up echo failed: {failure}");
+                    }
+                }
+
+                var bulk = new Dictionary<ProxyKind, (double MBps, double Source, double Destination, double Service)>();
+                foreach (var kind in order)
+                {
+                    var pair = pairs[kind];
+                    var processes = new[] { pair.Source, pair.Destination, service };
+                    var before = processes.Select(p => p.CpuSeconds()).ToArray();
+                    TimeSpan time;
+                    try
+                    {
+                        time = await Clients.SinkTransferAsync(Net.Loopback(pair.SourcePort), o.B7Bytes, rep * 7919 + (int)kind, Cancel(timeout));
+                    }
+                    catch (Exception ex) when (ex is not BenchException)
+                    {
+                        pair.EnsureRunning();
+                        throw new BenchException($"{pair.Label} bulk transfer failed: {ex.Message}", ex);
+                    }
+
+                    var after = processes.Select(p => p.CpuSeconds()).ToArray();
+                    bulk[kind] = (o.B7Bytes / time.TotalSeconds / 1e6, (after[0] - before[0]) / bulkGib, (after[1] - before[1]) / bulkGib, (after[2] - before[2]) / bulkGib);
+                    Log.Line($"B7 rep {rep}: {pair.Label} bulk {bulk[kind].MBps:0} MB/s, CPU s/GiB source {bulk[kind].Source:0.00}, destination {bulk[kind].Destination:0.00}, service {bulk[kind].Service:0.00}");
+                }
+
+                using var first = LatencyProbe.Open(Net.Loopback(pairs[order[0]].SourcePort), TripTimeout);
+                using var second = LatencyProbe.Open(Net.Loopback(pairs[order[1]].SourcePort), TripTimeout);
+                var (a, b) = await LatencyProbe.MeasurePairedAsync(first, second, o.B7Trips, limit);
+                var trips = new Dictionary<ProxyKind, double[]> { [order[0]] = a, [order[1]] = b };
+
+                foreach (var kind in order)
+                {
+                    var pair = pairs[kind];
+                    pair.EnsureRunning();
+                    var run = new PairRun(
+                        pair.SourceStartMs,
+                        pair.DestinationStartMs,
+                        idleRss[kind].Source,
+                        idleRss[kind].Destination,
+                        pair.Source.PeakRssMiB(),
+                        pair.Destination.PeakRssMiB(),
+                        bulk[kind].MBps,
+                        bulk[kind].Source,
+                        bulk[kind].Destination,
+                        bulk[kind].Service,
+                        Stats.Percentile(trips[kind], 50),
+                        Stats.Percentile(trips[kind], 99));
+                    runs[kind].Add(run);
+                    Log.Line($"B7 rep {rep}: {pair.Label} round trip p50/p99 {run.RoundTripP50:0}/{run.RoundTripP99:0} us, RSS idle {run.SourceIdleRss:0.0}/{run.DestinationIdleRss:0.0} MiB, peak {run.SourcePeakRss:0.0}/{run.DestinationPeakRss:0.0} MiB (source/destination)");
+                }
+            }
+            finally
+            {
+                foreach (var pair in pairs.Values)
+                {
+                    pair.Stop();
+                }
+
+                service.Kill();
+            }
+        }
+
+        Report(ctx, version, runs[ProxyKind.Reference], runs[ProxyKind.AwsTunnel]);
+    }
+
+    private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours)
+    {
+        var r = ctx.Results;
+        var o = ctx.Options;
+        double M(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
+        string Pair(Func<PairRun, double> pick, string format, string unit) =>
+            $"{Stats.F(M(reference, pick), format)} / {Stats.F(M(ours, pick), format)} {unit} (x{Stats.F(M(ours, pick) / M(reference, pick), "0.00")})";
+
+        r.Info(Bench, "reference localproxy", version, $"{Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips; values are reference / awstunnel (awstunnel ÷ reference)");
+        r.Info(Bench, "bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"));
+
+        double refSource = M(reference, x => x.SourceCpu), ourSource = M(ours, x => x.SourceCpu);
+        double refDestination = M(reference, x => x.DestinationCpu), ourDestination = M(ours, x => x.DestinationCpu);
+        r.Check(Bench, "source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"), "<= 0.5x reference", ourSource <= 0.5 * refSource, $"{ourSource / refSource / 0.5:0.0}x the target");
+        r.Check(Bench, "destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"), "<= 0.5x reference", ourDestination <= 0.5 * refDestination, $"{ourDestination / refDestination / 0.5:0.0}x the target");
+        r.Info(Bench, "both proxies, CPU per GiB", Pair(x => x.SourceCpu + x.DestinationCpu, "0.00", "s/GiB"));
+        r.Info(Bench, "service (awstunnel service) CPU per GiB while relaying", Pair(x => x.ServiceCpu, "0.00", "s/GiB"));
+
+        r.Info(Bench, "round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
+        double refP99 = M(reference, x => x.RoundTripP99), ourP99 = M(ours, x => x.RoundTripP99);
+        r.Check(Bench, "round trip p99", Pair(x => x.RoundTripP99, "0", "us"), "<= reference", ourP99 <= refP99, $"+{ourP99 - refP99:0} us");
+
+        double ourIdle = Math.Max(M(ours, x => x.SourceIdleRss), M(ours, x => x.DestinationIdleRss));
+        r.Info(Bench, "idle RSS, source", Pair(x => x.SourceIdleRss, "0.0", "MiB"));
+        r.Info(Bench, "idle RSS, destination", Pair(x => x.DestinationIdleRss, "0.0", "MiB"));
+        r.Check(Bench, "awstunnel idle RSS, larger side", $"{ourIdle:0.0} MiB", "<= 30 MiB", ourIdle <= IdleRssTargetMiB, $"{ourIdle / IdleRssTargetMiB:0.0}x");
+        r.Info(Bench, "peak RSS under load (VmHWM), source", Pair(x => x.SourcePeakRss, "0.0", "MiB"));
+        r.Info(Bench, "peak RSS under load (VmHWM), destination", Pair(x => x.DestinationPeakRss, "0.0", "MiB"));
+
+        double refStart = M(reference, x => x.SourceStartMs), ourStart = M(ours, x => x.SourceStartMs);
+        r.Check(Bench, "source: process start to listening", Pair(x => x.SourceStartMs, "0", "ms"), "<= reference + 100 ms", ourStart <= refStart + StartSlackMs, $"+{ourStart - refStart - StartSlackMs:0} ms over");
+        r.Info(Bench, "destination: process start to connected", Pair(x => x.DestinationStartMs, "0", "ms"));
+    }
+
+    /// <summary>
+    /// OpenSSL's -c (capath) lookup, which the reference uses, finds certificates by subject-hash
+    /// file names; `openssl rehash` makes those links next to the service's cert.pem.
+    /// </summary>
+    private static async Task HashCertificatesAsync(string caDir)
+    {
+        var info = new ProcessStartInfo("openssl") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        info.ArgumentList.Add("rehash");
+        info.ArgumentList.Add(caDir);
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new BenchException("openssl did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new BenchException($"B7 needs the openssl command (Debian: apt-get install openssl) to hash the service certificate for the reference's -c: {ex.Message}", ex);
+        }
+
+        using (process)
+        {
+            string error = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            if (process.ExitCode != 0)
+            {
+                throw new BenchException($"openssl rehash {caDir} failed (exit code {process.ExitCode}): {error.Trim()}");
+            }
+        }
+    }
+
+    private static CancellationToken Cancel(TimeSpan timeout) => new CancellationTokenSource(timeout).Token;
+
+    private sealed record PairRun(
+        double SourceStartMs,
+        double DestinationStartMs,
+        double SourceIdleRss,
+        double DestinationIdleRss,
+        double SourcePeakRss,
+        double DestinationPeakRss,
+        double BulkMBps,
+        double SourceCpu,
+        double DestinationCpu,
+        double ServiceCpu,
+        double RoundTripP50,
+        double RoundTripP99);
+}
