@@ -69,7 +69,7 @@ internal sealed partial class ProxyPair
             // The reference takes host:port (always wss), needs an explicit source port, and logs to
             // stderr; its "listening" and "connected" lines are at info (-v 4, its default).
             string hostPort = endpoint.Replace("wss://", string.Empty, StringComparison.Ordinal);
-            string[] common = { "-e", hostPort, "-c", caDir, "-v", "4" };
+            string[] common = { "-e", hostPort, "-c", caDir, "-v", "4", "--settings-json", ReferenceSettings(ctx) };
             destination = StartReference(ctx, $"{name} destination", common.Concat(new[] { "-d", target }), tokens.Destination);
             await destination.WaitForLineAsync(ReferenceConnectedLine(), StartTimeout);
             destinationMs = clock.Elapsed.TotalMilliseconds;
@@ -122,6 +122,19 @@ internal sealed partial class ProxyPair
 
     private static Child StartReference(BenchContext ctx, string name, IEnumerable<string> arguments, string token) =>
         Child.Start(ctx.Children, name, ctx.Options.LocalProxy!, arguments, Child.TokenEnvironment(token), matchStderr: true);
+
+    /// <summary>
+    /// The reference never stops reading the WebSocket while its TCP write buffer (128 KiB by
+    /// default) is full: it ends with "basic_multi_buffer too long" (its issue #160) as soon as a
+    /// target reads more slowly than the tunnel delivers, which the bench's checking sink does on a
+    /// loaded machine. A 64 MiB limit keeps it running; the buffer only takes memory when used.
+    /// </summary>
+    private static string ReferenceSettings(BenchContext ctx)
+    {
+        string path = Path.Combine(ctx.Options.WorkDir, "b7-reference-settings.json");
+        File.WriteAllText(path, """{"tunneling":{"proxy":{"tcp":{"write_buffer_size":"67108864"}}}}""");
+        return path;
+    }
 
     private static int FreeLoopbackPort()
     {
