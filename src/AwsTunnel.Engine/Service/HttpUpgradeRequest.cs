@@ -6,12 +6,19 @@ namespace AwsTunnel.Engine.Service;
 /// <summary>
 /// The HTTP/1.1 WebSocket upgrade request a local proxy sends, read from the raw stream
 /// (the service must see the request line and headers to apply the tunneling rules), and
-/// the responses to it. WebSocket framing itself is left to the BCL.
+/// the responses to it. WebSocket framing itself is left to the BCL. The Secure Tunneling
+/// API's requests share the port, so their heads are read here too.
 /// </summary>
 internal sealed class HttpUpgradeRequest
 {
     /// <summary>The protocol's limit on the handshake request.</summary>
     public const int MaxRequestBytes = 4096;
+
+    /// <summary>
+    /// The limit on any request head: API calls signed with session credentials carry a
+    /// security token of a kilobyte or more, so their heads may exceed the handshake's limit.
+    /// </summary>
+    public const int MaxHeadBytes = 16 * 1024;
 
     private readonly Dictionary<string, List<string>> _headers;
 
@@ -29,6 +36,15 @@ internal sealed class HttpUpgradeRequest
     public string Target { get; }
     public string Path { get; }
     public string Query { get; }
+
+    /// <summary>The size of the head in bytes, with its closing blank line.</summary>
+    public int HeadBytes { get; private set; }
+
+    /// <summary>Bytes read past the head: the start of a body, or of the next pipelined request.</summary>
+    public ReadOnlyMemory<byte> Excess { get; private set; }
+
+    /// <summary>True for a WebSocket upgrade (the tunnel handshake), as opposed to an API call.</summary>
+    public bool IsWebSocketUpgrade => HeaderTokens("Upgrade").Contains("websocket", StringComparer.OrdinalIgnoreCase);
 
     /// <summary>All values of a header (case-insensitive name).</summary>
     public IReadOnlyList<string> Header(string name) =>
@@ -63,27 +79,38 @@ internal sealed class HttpUpgradeRequest
     public IReadOnlyList<string> HeaderTokens(string name) =>
         Header(name).SelectMany(h => h.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
 
-    /// <summary>Reads the request head; null when it is malformed, too large, or the stream ended.</summary>
-    public static async Task<HttpUpgradeRequest?> ReadAsync(Stream stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a request head of at most <paramref name="maxBytes"/>, starting with bytes already
+    /// read (<paramref name="prefix"/>); null when it is malformed, too large, or the stream ended.
+    /// </summary>
+    public static async Task<HttpUpgradeRequest?> ReadAsync(Stream stream, CancellationToken cancellationToken, int maxBytes = MaxRequestBytes, ReadOnlyMemory<byte> prefix = default)
     {
-        var buffer = new byte[MaxRequestBytes];
-        int filled = 0;
+        var buffer = new byte[Math.Max(maxBytes, prefix.Length)];
+        prefix.CopyTo(buffer);
+        int filled = prefix.Length;
         while (true)
         {
             int end = IndexOfHeadEnd(buffer.AsSpan(0, filled));
-            if (end >= 0)
+            if (end >= 0 && end + 4 <= maxBytes)
             {
-                return Parse(Encoding.Latin1.GetString(buffer, 0, end));
+                var request = Parse(Encoding.Latin1.GetString(buffer, 0, end));
+                if (request is not null)
+                {
+                    request.HeadBytes = end + 4;
+                    request.Excess = buffer.AsMemory(end + 4, filled - end - 4);
+                }
+
+                return request;
             }
 
-            if (filled == buffer.Length)
+            if (filled >= maxBytes)
             {
                 return null;
             }
 
-            // Byte by byte would be slow; the head is small, and reading past it is harmless
-            // only if nothing follows, which holds: a client sends nothing before the 101.
-            int read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            // Byte by byte would be slow; what is read past the head is kept in Excess (a proxy
+            // sends nothing before the 101, an API client sends its body).
+            int read = await stream.ReadAsync(buffer.AsMemory(filled, maxBytes - filled), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 return null;
@@ -152,15 +179,23 @@ internal sealed class HttpUpgradeRequest
         return stream.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken).AsTask();
     }
 
-    private static string ReasonPhrase(int status) => status switch
+    /// <summary>The reason phrase of the statuses the service answers.</summary>
+    internal static string ReasonPhrase(int status) => status switch
     {
+        200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
         409 => "Conflict",
         410 => "Gone",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
         431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
         _ => "Error",
     };
 }

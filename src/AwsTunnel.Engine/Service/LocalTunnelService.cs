@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Service.Api;
 using AwsTunnel.Engine.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -28,6 +29,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
     private readonly LocalTunnelServiceOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
+    private readonly SecureTunnelingApi _api;
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _stopping;
@@ -37,6 +39,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
         _options = options ?? new LocalTunnelServiceOptions();
         _logger = _options.LoggerFactory.CreateLogger("AwsTunnel.LocalService");
         Registry = new LocalTunnelRegistry(_options, () => Endpoint, _logger, _stop.Token);
+        _api = new SecureTunnelingApi(Registry, _options, _logger);
         if (_options.UseTls)
         {
             Certificate = SelfSignedCertificate.Create();
@@ -45,6 +48,12 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
     /// <summary>The address proxies connect to (valid after <see cref="StartAsync"/>).</summary>
     public Uri Endpoint { get; private set; } = new("ws://127.0.0.1:0");
+
+    /// <summary>
+    /// The Secure Tunneling API on the same port (http, or https with TLS): give it to the AWS
+    /// CLI's --endpoint-url, AWS Tools' -EndpointUrl or AWS_ENDPOINT_URL_IOTSECURETUNNELING.
+    /// </summary>
+    public Uri ApiEndpoint => new UriBuilder(Endpoint) { Scheme = Endpoint.Scheme == "wss" ? "https" : "http", Path = "/" }.Uri;
 
     /// <summary>The self-signed certificate served over wss; trust it on the proxies.</summary>
     public X509Certificate2? Certificate { get; }
@@ -212,12 +221,19 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 }, handshakeTimeout.Token).ConfigureAwait(false);
             }
 
-            var request = await HttpUpgradeRequest.ReadAsync(stream, handshakeTimeout.Token).ConfigureAwait(false);
+            var request = await HttpUpgradeRequest.ReadAsync(stream, handshakeTimeout.Token, HttpUpgradeRequest.MaxHeadBytes).ConfigureAwait(false);
             if (request is null)
             {
                 await HttpUpgradeRequest.WriteRejectionAsync(stream, 400,
-                    $"Malformed or oversized handshake (the limit is {HttpUpgradeRequest.MaxRequestBytes} bytes).", channelId, cancellationToken).ConfigureAwait(false);
+                    $"Malformed or oversized request head (the limit is {HttpUpgradeRequest.MaxRequestBytes} bytes for a handshake, {HttpUpgradeRequest.MaxHeadBytes} for an API call).", channelId, cancellationToken).ConfigureAwait(false);
                 await stream.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
+            // The Secure Tunneling API shares the port: anything but a handshake for /tunnel is an API call.
+            if (!request.IsWebSocketUpgrade && request.Path != "/tunnel")
+            {
+                await ApiHttpConnection.ServeAsync(stream, request, _api, _logger, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -296,6 +312,11 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
     private Admission Admit(HttpUpgradeRequest request)
     {
+        if (request.HeadBytes > HttpUpgradeRequest.MaxRequestBytes)
+        {
+            return Admission.Refuse(431, $"The handshake is {request.HeadBytes} bytes; the limit is {HttpUpgradeRequest.MaxRequestBytes}.");
+        }
+
         if (request.Method != "GET")
         {
             return Admission.Refuse(400, $"Method {request.Method} is not allowed; the handshake is a GET.");
