@@ -43,9 +43,11 @@ public static class FrameDecoder
     /// new array: <paramref name="message"/>'s payload wraps <paramref name="rentedPayload"/>,
     /// which the caller owns from then on and returns to the pool once the payload is used (not
     /// returning it only costs the pool a buffer). Null when the message has no payload.
+    /// <paramref name="pool"/> (default: the shared pool) is where the buffer comes from.
     /// </summary>
-    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message, out byte[]? rentedPayload, bool strict)
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Message message, out byte[]? rentedPayload, bool strict, ArrayPool<byte>? pool = null)
     {
+        pool ??= ArrayPool<byte>.Shared;
         message = null!;
         rentedPayload = null;
         if (!TryCutBody(buffer, out var body))
@@ -62,7 +64,7 @@ public static class FrameDecoder
             // Protobuf fields may come in any order and concatenated encodings merge, so the body
             // without its payload field parses to the same message, less the payload.
             message = Parse(SequenceJoin.Join(body.Slice(0, payload.FieldStart), body.Slice(payload.FieldEnd)), body.Length);
-            rentedPayload = ArrayPool<byte>.Shared.Rent(payload.PayloadLength);
+            rentedPayload = pool.Rent(payload.PayloadLength);
             body.Slice(payload.PayloadStart, payload.PayloadLength).CopyTo(rentedPayload);
             message.Payload = UnsafeByteOperations.UnsafeWrap(rentedPayload.AsMemory(0, payload.PayloadLength));
         }
@@ -73,8 +75,12 @@ public static class FrameDecoder
         }
         catch
         {
-            PooledPayload.Return(rentedPayload);
-            rentedPayload = null;
+            if (rentedPayload is not null)
+            {
+                pool.Return(rentedPayload);
+                rentedPayload = null;
+            }
+
             throw;
         }
 

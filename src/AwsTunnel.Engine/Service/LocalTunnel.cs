@@ -205,7 +205,7 @@ public sealed class LocalTunnel
         }
 
         _logger.LogInformation("Tunnel {TunnelId}: access tokens rotated ({Mode})", TunnelId, mode);
-        toReset?.Link.TrySend(Messages.SessionReset());
+        toReset?.Link.TryPost(Messages.SessionReset());
         foreach (var peer in disconnected)
         {
             // Not a normal close (that means the tunnel closed): the proxy reconnects, and is refused with the reason.
@@ -267,12 +267,12 @@ public sealed class LocalTunnel
             _ = replaced.CloseAsync(WebSocketCloseStatus.PolicyViolation, "replaced by a newer connection with the same access token");
 
             // The replaced end's streams die with it; its Detach will find the slot taken, so tell the other end now.
-            other?.Link.TrySend(Messages.SessionReset());
+            other?.Link.TryPost(Messages.SessionReset());
         }
 
         if (peer.Version != ProtocolVersion.V1)
         {
-            peer.Link.TrySend(Messages.ServiceIds(Services));
+            peer.Link.TryPost(Messages.ServiceIds(Services));
         }
     }
 
@@ -296,11 +296,15 @@ public sealed class LocalTunnel
             }
         }
 
-        other?.Link.TrySend(Messages.SessionReset());
+        other?.Link.TryPost(Messages.SessionReset());
     }
 
-    /// <summary>Forwards a message from one end to the other; a pooled payload goes with it, uncopied.</summary>
-    internal async ValueTask ForwardAsync(ServicePeer from, Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Forwards a message from one end to the other; a pooled payload goes with it, uncopied (the
+    /// other link owns it from here). Waits for a turn on the other link: the service relays in
+    /// arrival order, so the wait is its backpressure on the sending proxy.
+    /// </summary>
+    internal async ValueTask ForwardAsync(ServicePeer from, Message message, PooledPayload? payload, CancellationToken cancellationToken)
     {
         ServicePeer? to;
         lock (_gate)
@@ -312,36 +316,27 @@ public sealed class LocalTunnel
         {
             try
             {
-                if (rentedPayload is null)
-                {
-                    await to.Link.SendAsync(message, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    // The link owns the buffer from here, whatever happens.
-                    var pooled = rentedPayload;
-                    rentedPayload = null;
-                    await to.Link.SendPooledAsync(message, pooled, null, cancellationToken).ConfigureAwait(false);
-                }
-
+                await to.Link.SendAsync(new Transport.OutgoingFrame(message, payload), cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (System.Threading.Channels.ChannelClosedException)
             {
-                // The other end is going away right now; treat it as absent.
+                // The other end is going away right now (the frame was dropped); treat it as absent.
             }
         }
-
-        PooledPayload.Return(rentedPayload);
+        else
+        {
+            payload?.Dispose();
+        }
 
         // Nobody at the other end: refuse new streams at once rather than leave the client hanging.
         switch (message.Type)
         {
             case Message.Types.Type.StreamStart:
-                from.Link.TrySend(Messages.StreamReset(message.StreamId, message.ServiceId));
+                from.Link.TryPost(Messages.StreamReset(message.StreamId, message.ServiceId));
                 break;
             case Message.Types.Type.ConnectionStart:
-                from.Link.TrySend(Messages.ConnectionReset(message.StreamId, message.ServiceId, message.ConnectionId));
+                from.Link.TryPost(Messages.ConnectionReset(message.StreamId, message.ServiceId, message.ConnectionId));
                 break;
         }
     }

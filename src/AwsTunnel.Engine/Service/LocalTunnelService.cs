@@ -176,12 +176,14 @@ public sealed class LocalTunnelService : IAsyncDisposable
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
     {
+        var backoff = new AcceptBackoff(_logger, "the local tunneling service");
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket client;
             try
             {
                 client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                backoff.OnSuccess();
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
@@ -193,7 +195,15 @@ public sealed class LocalTunnelService : IAsyncDisposable
             }
             catch (SocketException ex)
             {
-                _logger.LogDebug("Accepting a connection failed: {Reason}", ex.Message);
+                try
+                {
+                    await backoff.OnFailureAsync(ex, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
@@ -283,25 +293,24 @@ public sealed class LocalTunnelService : IAsyncDisposable
         _logger.LogInformation("Tunnel {TunnelId}: {Mode} connected with {Subprotocol} (channel {ChannelId})",
             tunnel.TunnelId, peer.Mode.ToWire(), Subprotocols.NameOf(peer.Version), peer.ChannelId);
 
-        var end = await link.RunAsync(async (message, rentedPayload, token) =>
+        var end = await link.RunAsync((message, payload, token) =>
         {
             var check = MessageRules.CheckSentByProxy(message, peer.Mode);
             if (check.Outcome == MessageOutcome.Violation)
             {
-                _logger.LogWarning("Tunnel {TunnelId}: {Mode} broke the protocol: {Reason}. Closing its WebSocket.",
-                    tunnel.TunnelId, peer.Mode.ToWire(), check.Reason);
-                _ = peer.CloseAsync(WebSocketCloseStatus.ProtocolError, check.Reason!);
-                PooledPayload.Return(rentedPayload);
-                return;
+                // Ends the link's receive loop at once: nothing more is read from or forwarded for
+                // this peer, and it is logged once below, whatever else it had sent.
+                payload?.Dispose();
+                throw new TunnelProtocolException(check.Reason!);
             }
 
-            await tunnel.ForwardAsync(peer, message, rentedPayload, token).ConfigureAwait(false);
+            return tunnel.ForwardAsync(peer, message, payload, token);
         }, cancellationToken).ConfigureAwait(false);
 
         if (end.Kind == LinkEndKind.ProtocolViolation)
         {
-            // As the service does: a proxy that breaks the framing rules (e.g. unknown fields) loses its WebSocket.
-            _logger.LogWarning("Tunnel {TunnelId}: {Mode} broke the protocol: {Reason}", tunnel.TunnelId, peer.Mode.ToWire(), end.Description);
+            // As the service does: a proxy that breaks the rules (e.g. unknown fields) loses its WebSocket (close status 1002).
+            _logger.LogWarning("Tunnel {TunnelId}: {Mode} broke the protocol: {Reason}. Closed its WebSocket.", tunnel.TunnelId, peer.Mode.ToWire(), end.Description);
         }
 
         tunnel.Detach(peer);

@@ -7,7 +7,7 @@ namespace AwsTunnel.Engine.Settings;
 /// The fine-grained setting keys, relative to <c>tunneling.proxy</c>, with how each maps to a
 /// <see cref="ProxySettings"/> property and which values it accepts.
 /// AwsTunnel-only keys (<c>awstunnel.connection_buffer_limit_bytes</c>,
-/// <c>awstunnel.connection_stall_timeout_ms</c>, <c>awstunnel.websocket_socket_buffer_bytes</c>) live under <c>tunneling.proxy.awstunnel</c>,
+/// <c>awstunnel.connection_stall_timeout_ms</c>, <c>awstunnel.tunnel_buffer_limit_bytes</c>, <c>awstunnel.websocket_socket_buffer_bytes</c>) live under <c>tunneling.proxy.awstunnel</c>,
 /// which the reference proxy ignores.
 /// </summary>
 public static class ProxySettingKeys
@@ -56,6 +56,8 @@ public static class ProxySettingKeys
             "a byte count of at least 64512 (one payload)", s => s.ConnectionBufferLimitBytes, (s, v) => s with { ConnectionBufferLimitBytes = v }),
         Number("awstunnel.connection_stall_timeout_ms", 1, int.MaxValue, "a whole number of milliseconds, 1 or more",
             s => s.ConnectionStallTimeoutMs, (s, v) => s with { ConnectionStallTimeoutMs = v }),
+        Number("awstunnel.tunnel_buffer_limit_bytes", ProtocolLimits.MaxPayloadSize, int.MaxValue,
+            "a byte count of at least 64512 (one payload)", s => s.TunnelBufferLimitBytes, (s, v) => s with { TunnelBufferLimitBytes = v }),
         Number("awstunnel.websocket_socket_buffer_bytes", 0, int.MaxValue, "a byte count (0 lets the operating system size the buffers)",
             s => s.WebSocketSocketBufferBytes, (s, v) => s with { WebSocketSocketBufferBytes = v }),
     };

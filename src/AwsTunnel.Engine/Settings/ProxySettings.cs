@@ -64,17 +64,26 @@ public sealed record ProxySettings
     public int WebSocketReadBufferSize { get; init; } = 131076;
 
     /// <summary>
-    /// Our own: the most bytes received for one local connection that may wait for its
-    /// socket to take them before reading from the tunnel pauses.
+    /// Our own: the most bytes received from the tunnel for one local connection that may wait
+    /// for its socket. The tunnel never waits for a connection (the protocol has no per-stream
+    /// flow control, so waiting would stall every connection): a connection whose client falls
+    /// further behind than this is reset.
     /// </summary>
-    public int ConnectionBufferLimitBytes { get; init; } = 4 * 1024 * 1024;
+    public int ConnectionBufferLimitBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Our own: how long reading from the tunnel may pause for one local connection whose
-    /// buffer is full. A client that takes nothing for this long is reset, so it cannot
-    /// stall the other connections of the tunnel.
+    /// Our own: how long received data may wait while the connection's socket takes nothing. A
+    /// client that makes no progress for this long is reset (RST), also while its connection is
+    /// closing and flushing; a slow client that keeps reading keeps its connection.
     /// </summary>
-    public int ConnectionStallTimeoutMs { get; init; } = 2000;
+    public int ConnectionStallTimeoutMs { get; init; } = 10000;
+
+    /// <summary>
+    /// Our own: the most received bytes all local connections of one session together may have
+    /// waiting for their sockets. When it is used up, the connection furthest behind is reset, so
+    /// memory stays bounded however many connections there are.
+    /// </summary>
+    public int TunnelBufferLimitBytes { get; init; } = 64 * 1024 * 1024;
 
     /// <summary>
     /// Our own: the kernel send and receive buffer sizes asked for on the WebSocket's TCP socket

@@ -9,9 +9,14 @@ namespace AwsTunnel.Engine.Transport;
 internal sealed class PooledBatchWriter : IBufferWriter<byte>
 {
     private readonly int _capacity;
+    private readonly ArrayPool<byte> _pool;
     private byte[]? _buffer;
 
-    public PooledBatchWriter(int capacity) => _capacity = capacity;
+    public PooledBatchWriter(int capacity, ArrayPool<byte> pool)
+    {
+        _capacity = capacity;
+        _pool = pool;
+    }
 
     public int WrittenCount { get; private set; }
 
@@ -36,7 +41,7 @@ internal sealed class PooledBatchWriter : IBufferWriter<byte>
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
             _buffer = null;
         }
 
@@ -45,7 +50,7 @@ internal sealed class PooledBatchWriter : IBufferWriter<byte>
 
     private byte[] Ensure(int sizeHint)
     {
-        _buffer ??= ArrayPool<byte>.Shared.Rent(_capacity);
+        _buffer ??= _pool.Rent(_capacity);
         if (_buffer.Length - WrittenCount < Math.Max(sizeHint, 1))
         {
             throw new InvalidOperationException($"A batch may not exceed {_capacity} bytes; the caller checks frame sizes first.");

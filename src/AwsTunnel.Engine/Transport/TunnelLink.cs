@@ -8,25 +8,27 @@ using Microsoft.Extensions.Logging;
 namespace AwsTunnel.Engine.Transport;
 
 /// <summary>
-/// Where received messages go. Awaiting applies backpressure to the WebSocket. A DATA payload
-/// lives in <paramref name="rentedPayload"/>, a buffer from <see cref="ArrayPool{T}.Shared"/>
-/// that the handler now owns: it returns the buffer once the payload is used, or hands it on
-/// (e.g. to <see cref="TunnelLink.SendPooledAsync"/>). Null when the message has no payload.
+/// Where received messages go, in order, on the link's receive loop. A DATA payload arrives in
+/// <paramref name="payload"/>, which the handler now owns: it disposes it once the payload is
+/// used, or hands it on. <paramref name="message"/>'s payload is a view of it. Null when the
+/// message has no payload. A proxy's handler never waits (see <see cref="Tunnel.TunnelSide"/>);
+/// the local service's relay waits for its turn on the other link, which is its backpressure.
+/// Throwing <see cref="TunnelProtocolException"/> ends the link at once as a protocol violation.
 /// </summary>
-public delegate ValueTask MessageHandler(Message message, byte[]? rentedPayload, CancellationToken cancellationToken);
+internal delegate ValueTask MessageHandler(Message message, PooledPayload? payload, CancellationToken cancellationToken);
 
 /// <summary>
 /// One WebSocket to the service, as a message pump: received bytes are reassembled into
-/// tunneling frames whatever the WebSocket chunking; queued messages are batched into
-/// WebSocket messages of at most <c>websocket.max_frame_size</c> bytes.
+/// tunneling frames whatever the WebSocket chunking; frames from the <see cref="SendScheduler"/>
+/// are batched into WebSocket messages of at most <c>websocket.max_frame_size</c> bytes.
 /// </summary>
-public sealed class TunnelLink : IAsyncDisposable
+internal sealed class TunnelLink : IAsyncDisposable
 {
     /// <summary>
-    /// Messages waiting for the WebSocket, by default. Small on purpose: whatever waits here
-    /// delays every connection behind it (16 DATA messages ≈ 1 MiB), so a bulk transfer cannot
-    /// hold back an interactive one for long, while two 63 KiB frames still fill each WebSocket
-    /// message. A proxy's connections take turns for these places (see the send budget).
+    /// Data frames granted and not yet sent, by default (the scheduler's turns). Small on
+    /// purpose: whatever waits here delays every connection behind it (16 DATA frames ≈ 1 MiB),
+    /// so a bulk transfer cannot hold back an interactive one for long, while two 63 KiB frames
+    /// still fill each WebSocket message.
     /// </summary>
     public const int DefaultSendQueueCapacity = 16;
 
@@ -37,27 +39,26 @@ public sealed class TunnelLink : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxWebSocketMessage;
     private readonly bool _strictDecoding;
-    private readonly Channel<Outgoing> _sendQueue;
+    private readonly ArrayPool<byte> _pool;
+    private readonly SendScheduler _scheduler;
     private readonly CancellationTokenSource _stop = new();
 
     /// <param name="socket">The WebSocket, after the handshake.</param>
     /// <param name="logger">Where the link logs.</param>
     /// <param name="maxWebSocketMessage">The largest WebSocket message to send.</param>
     /// <param name="strictDecoding">Refuse messages with unknown fields (the service side's rule).</param>
-    /// <param name="sendQueueCapacity">How many messages may wait for the WebSocket.</param>
+    /// <param name="sendQueueCapacity">How many data frames may be granted and not yet sent (the scheduler's turns).</param>
+    /// <param name="pool">Where payload and batch buffers come from (default: the shared pool).</param>
     public TunnelLink(
         WebSocket socket, ILogger logger, int maxWebSocketMessage = ProtocolLimits.MaxWebSocketFrameSize, bool strictDecoding = false,
-        int sendQueueCapacity = DefaultSendQueueCapacity)
+        int sendQueueCapacity = DefaultSendQueueCapacity, ArrayPool<byte>? pool = null)
     {
         _strictDecoding = strictDecoding;
         _socket = socket;
         _logger = logger;
+        _pool = pool ?? ArrayPool<byte>.Shared;
         _maxWebSocketMessage = Math.Max(maxWebSocketMessage, ProtocolLimits.MaxFrameSize);
-        _sendQueue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(sendQueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _scheduler = new SendScheduler(sendQueueCapacity);
     }
 
     /// <summary>Total tunneling bytes sent and received on this link (frames, prefixes included).</summary>
@@ -66,35 +67,45 @@ public sealed class TunnelLink : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
 
-    /// <summary>Queues a message; waits while the queue is full. Fails once the link is down.</summary>
-    public ValueTask SendAsync(Message message, CancellationToken cancellationToken) =>
-        _sendQueue.Writer.WriteAsync(new Outgoing(message, null), cancellationToken);
+    /// <summary>How many WebSocket messages were sent (tests check how frames are packed).</summary>
+    public long MessagesSent => Interlocked.Read(ref _messagesSent);
+    private long _messagesSent;
+
+    /// <summary>The pool this link's payload buffers come from.</summary>
+    public ArrayPool<byte> Pool => _pool;
+
+    /// <summary>Queues a control message without waiting; false once the link is closed.</summary>
+    public bool TryPost(Message message) => _scheduler.TryPost(new OutgoingFrame(message));
+
+    /// <summary>Waits for the caller's turn to post one data frame (see <see cref="SendScheduler"/>).</summary>
+    /// <exception cref="ChannelClosedException">the link is closed.</exception>
+    public Task WaitTurnAsync(CancellationToken cancellationToken) => _scheduler.WaitTurnAsync(cancellationToken);
+
+    /// <summary>Posts a frame in the caller's turn; the link owns it from here, even when this throws.</summary>
+    public void PostInTurn(OutgoingFrame frame) => _scheduler.PostInTurn(frame);
+
+    /// <summary>Gives back an unused turn.</summary>
+    public void ReturnTurn() => _scheduler.ReturnTurn();
 
     /// <summary>
-    /// Queues a DATA message whose payload wraps <paramref name="rentedPayload"/> (from
-    /// <see cref="ArrayPool{T}.Shared"/>) without a copy; the buffer goes back to the pool once
-    /// the frame is encoded. Ownership passes to the link even when this throws.
+    /// Waits for a turn and queues <paramref name="frame"/> (the local service's relay). The link
+    /// owns the frame from the call on: it is disposed once encoded, or at once when this throws.
     /// </summary>
-    /// <param name="message">The DATA message.</param>
-    /// <param name="rentedPayload">The pooled buffer its payload wraps.</param>
-    /// <param name="written">Called once the frame is encoded (or dropped), e.g. to free an in-flight slot.</param>
-    /// <param name="cancellationToken">Stops waiting for queue space.</param>
-    public async ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken)
+    /// <exception cref="ChannelClosedException">the link is closed.</exception>
+    public async ValueTask SendAsync(OutgoingFrame frame, CancellationToken cancellationToken)
     {
-        var item = new Outgoing(message, rentedPayload, written);
         try
         {
-            await _sendQueue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+            await _scheduler.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            item.ReturnBuffer();
+            frame.Dispose();
             throw;
         }
-    }
 
-    /// <summary>Queues a message without waiting; false when the link is down or the queue is full.</summary>
-    public bool TrySend(Message message) => _sendQueue.Writer.TryWrite(new Outgoing(message, null));
+        _scheduler.PostInTurn(frame);
+    }
 
     /// <summary>
     /// Runs the link until the WebSocket ends or <see cref="StopAsync"/> is called, handing
@@ -115,7 +126,7 @@ public sealed class TunnelLink : IAsyncDisposable
             end = await receive.ConfigureAwait(false);
         }
 
-        _sendQueue.Writer.TryComplete();
+        _scheduler.Close();
         if (end.Kind == LinkEndKind.ProtocolViolation)
         {
             // Before cancelling: cancelling a pending receive aborts the WebSocket, and the close
@@ -126,7 +137,7 @@ public sealed class TunnelLink : IAsyncDisposable
 
         linked.Cancel();
         await Task.WhenAll(IgnoreFailure(receive), IgnoreFailure(send)).ConfigureAwait(false);
-        DropQueued();
+        _scheduler.DropAll();
 
         if (end.Kind != LinkEndKind.ClosedByService)
         {
@@ -149,16 +160,11 @@ public sealed class TunnelLink : IAsyncDisposable
         bool discardQueued = false)
     {
         _stopRequested = true;
-        _sendQueue.Writer.TryComplete();
+        _scheduler.Close();
         if (discardQueued)
         {
-            // The send loop drops what is queued itself: it peeks before it takes, so nobody
-            // else may take from the queue while it runs.
             _discardQueued = true;
-            if (!_sendLoopActive)
-            {
-                DropQueued();
-            }
+            _scheduler.DropAll();
         }
 
         using var cts = new CancellationTokenSource(timeout);
@@ -186,25 +192,20 @@ public sealed class TunnelLink : IAsyncDisposable
     public void Abort()
     {
         _stopRequested = true;
-        _sendQueue.Writer.TryComplete();
+        _scheduler.Close();
         _socket.Abort();
         _stop.Cancel();
     }
 
     private volatile bool _stopRequested;
     private volatile bool _discardQueued;
-    private volatile bool _sendLoopActive;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ValueTask DisposeAsync()
     {
-        _sendQueue.Writer.TryComplete();
-        if (!_sendLoopActive)
-        {
-            DropQueued(); // else RunAsync drops the rest once the send loop has ended
-        }
-
+        _scheduler.Close();
+        _scheduler.DropAll();
         _stop.Cancel();
         _socket.Dispose();
         // _stop is not disposed: a concurrent StopAsync may still cancel it; it holds no timer.
@@ -260,9 +261,10 @@ public sealed class TunnelLink : IAsyncDisposable
                 var buffer = read.Buffer;
                 try
                 {
-                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, out var rentedPayload, _strictDecoding))
+                    while (FrameDecoder.TryReadFrame(ref buffer, out var message, out var rented, _strictDecoding, _pool))
                     {
-                        await handler(message, rentedPayload, token).ConfigureAwait(false);
+                        var payload = rented is null ? null : PooledPayload.Adopt(_pool, rented, message.Payload.Length);
+                        await handler(message, payload, token).ConfigureAwait(false);
                     }
                 }
                 catch (TunnelProtocolException ex)
@@ -324,45 +326,55 @@ public sealed class TunnelLink : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes frames from the scheduler in order and packs them into WebSocket messages. A
+    /// STREAM_START or CONNECTION_START ends its message: the reference destination handles a
+    /// start and stops reading the rest of that WebSocket message until another one arrives, so
+    /// a DATA frame packed after the start would wait (the client's first bytes, often forever).
+    /// </summary>
     private async Task<LinkEnd> SendLoopAsync(CancellationToken token)
     {
-        var batch = new PooledBatchWriter(_maxWebSocketMessage);
-        var reader = _sendQueue.Reader;
-        _sendLoopActive = true;
+        var batch = new PooledBatchWriter(_maxWebSocketMessage, _pool);
         try
         {
-            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            while (await _scheduler.WaitToTakeAsync(token).ConfigureAwait(false))
             {
                 if (_discardQueued)
                 {
-                    DropQueued();
+                    _scheduler.DropAll();
                     continue;
                 }
 
-                while (reader.TryPeek(out var next) &&
-                       (batch.WrittenCount == 0 || batch.WrittenCount + FrameEncoder.FrameSize(next.Message) <= _maxWebSocketMessage))
+                while (_scheduler.TryTake(out var frame))
                 {
-                    reader.TryRead(out _);
-                    try
+                    using (frame)
                     {
-                        FrameEncoder.Write(batch, next.Message);
-                    }
-                    catch (TunnelProtocolException ex)
-                    {
-                        // One message that cannot be framed (e.g. a reply echoing an oversized service id) is dropped, not fatal.
-                        _logger.LogWarning("Dropped a {Type} message that cannot be sent: {Reason}", next.Message.Type, ex.Message);
+                        int size;
+                        try
+                        {
+                            size = FrameEncoder.FrameSize(frame.Message);
+                            if (batch.WrittenCount > 0 && batch.WrittenCount + size > _maxWebSocketMessage)
+                            {
+                                await FlushAsync(batch, token).ConfigureAwait(false);
+                            }
+
+                            FrameEncoder.Write(batch, frame.Message);
+                        }
+                        catch (TunnelProtocolException ex)
+                        {
+                            // One message that cannot be framed (e.g. a reply echoing an oversized service id) is dropped, not fatal.
+                            _logger.LogWarning("Dropped a {Type} message that cannot be sent: {Reason}", frame.Message.Type, ex.Message);
+                            continue;
+                        }
                     }
 
-                    next.ReturnBuffer();
+                    if (frame.StartsAStream)
+                    {
+                        await FlushAsync(batch, token).ConfigureAwait(false);
+                    }
                 }
 
-                if (batch.WrittenCount > 0)
-                {
-                    await _socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Binary, endOfMessage: true, token).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesSent, batch.WrittenCount);
-                }
-
-                batch.Release();
+                await FlushAsync(batch, token).ConfigureAwait(false);
             }
 
             _drained.TrySetResult();
@@ -389,21 +401,21 @@ public sealed class TunnelLink : IAsyncDisposable
         finally
         {
             batch.Release();
-            _sendLoopActive = false;
             _drained.TrySetResult();
         }
     }
 
-    /// <summary>
-    /// Messages that will never be sent give back their pooled buffers and run their callbacks,
-    /// so the senders' in-flight budgets are not lost with the link.
-    /// </summary>
-    private void DropQueued()
+    /// <summary>Sends the batch as one WebSocket message (nothing when it is empty) and releases its buffer.</summary>
+    private async ValueTask FlushAsync(PooledBatchWriter batch, CancellationToken token)
     {
-        while (_sendQueue.Reader.TryRead(out var dropped))
+        if (batch.WrittenCount > 0)
         {
-            dropped.ReturnBuffer();
+            await _socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Binary, endOfMessage: true, token).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesSent, batch.WrittenCount);
+            Interlocked.Increment(ref _messagesSent);
         }
+
+        batch.Release();
     }
 
     /// <summary>Tells the other end why (close status 1002) before the connection is dropped.</summary>
@@ -453,16 +465,6 @@ public sealed class TunnelLink : IAsyncDisposable
         catch
         {
             // The first task to finish already decided how the link ended.
-        }
-    }
-
-    /// <summary>A queued message and the pooled buffer its payload wraps, if any.</summary>
-    private readonly record struct Outgoing(Message Message, byte[]? RentedPayload, Action? Written = null)
-    {
-        public void ReturnBuffer()
-        {
-            PooledPayload.Return(RentedPayload);
-            Written?.Invoke();
         }
     }
 }

@@ -16,8 +16,8 @@ internal sealed class DestinationSide : TunnelSide
 {
     private readonly CancellationTokenSource _stop = new();
 
-    public DestinationSide(ProxySettings settings, ProtocolVersion sourceClientType, ILogger logger)
-        : base(settings, sourceClientType, logger)
+    public DestinationSide(ProxySettings settings, ProtocolVersion sourceClientType, ILogger logger, SessionTasks tasks, SerialDispatcher events)
+        : base(settings, sourceClientType, logger, tasks, events)
     {
     }
 
@@ -29,7 +29,7 @@ internal sealed class DestinationSide : TunnelSide
     protected override void OnStreamStart(Message message)
     {
         List<LocalConnection> replaced;
-        LocalConnection connection;
+        LocalConnection? connection;
         ServiceMapping target;
         lock (Gate)
         {
@@ -37,7 +37,7 @@ internal sealed class DestinationSide : TunnelSide
             if (service is null)
             {
                 Logger.LogWarning("STREAM_START for unknown service '{Service}'; resetting it.", message.ServiceId);
-                SendInBackground(Messages.StreamReset(message.StreamId, message.ServiceId));
+                TryPost(Messages.StreamReset(message.StreamId, message.ServiceId));
                 return;
             }
 
@@ -48,13 +48,16 @@ internal sealed class DestinationSide : TunnelSide
             target = service.Mapping;
         }
 
-        CloseAll(replaced, "a new stream replaced it");
-        _ = ConnectAsync(connection, target);
+        AbortAll(replaced, "a new stream replaced it");
+        if (connection is not null)
+        {
+            Tasks.Track(ConnectAsync(connection, target));
+        }
     }
 
     protected override void OnConnectionStart(Message message)
     {
-        LocalConnection connection;
+        LocalConnection? connection;
         ServiceMapping target;
         lock (Gate)
         {
@@ -64,7 +67,7 @@ internal sealed class DestinationSide : TunnelSide
                 // The source believes in a stream this end does not have (e.g. it was started
                 // while this end was reconnecting): reset it so the source starts a new one.
                 Logger.LogDebug("CONNECTION_START for unknown stream {StreamId} of '{Service}'; resetting that stream.", message.StreamId, message.ServiceId);
-                SendInBackground(Messages.StreamReset(message.StreamId, message.ServiceId));
+                TryPost(Messages.StreamReset(message.StreamId, message.ServiceId));
                 return;
             }
 
@@ -73,15 +76,15 @@ internal sealed class DestinationSide : TunnelSide
             {
                 Logger.LogWarning("CONNECTION_START repeats connection id {ConnectionId} of {Service} stream {StreamId}; resetting it.",
                     id, message.ServiceId, message.StreamId);
-                SendInBackground(Messages.ConnectionReset(message.StreamId, WireServiceId(service), id));
+                TryPost(Messages.ConnectionReset(message.StreamId, WireServiceId(service), id));
                 return;
             }
 
-            if (service.Connections.Count >= Settings.TcpMaxActiveConnections)
+            if (service.LiveConnections >= Settings.TcpMaxActiveConnections)
             {
-                Logger.LogWarning("Refused connection {ConnectionId} of {Service}: {Count} connections are active, the maximum (tcp.max_active_connections).",
-                    id, message.ServiceId, service.Connections.Count);
-                SendInBackground(Messages.ConnectionReset(message.StreamId, WireServiceId(service), id));
+                Logger.LogWarning("Refused connection {ConnectionId} of {Service}: {Count} connections are active or still closing, the maximum (tcp.max_active_connections).",
+                    id, message.ServiceId, service.LiveConnections);
+                TryPost(Messages.ConnectionReset(message.StreamId, WireServiceId(service), id));
                 return;
             }
 
@@ -90,7 +93,10 @@ internal sealed class DestinationSide : TunnelSide
             target = service.Mapping;
         }
 
-        _ = ConnectAsync(connection, target);
+        if (connection is not null)
+        {
+            Tasks.Track(ConnectAsync(connection, target));
+        }
     }
 
     private async Task ConnectAsync(LocalConnection connection, ServiceMapping target)
@@ -128,7 +134,7 @@ internal sealed class DestinationSide : TunnelSide
                     throw new SocketException((int)SocketError.ConnectionRefused);
                 }
 
-                if (connection.Attach(socket))
+                if (Attach(connection, socket))
                 {
                     Logger.LogInformation("Connection {Key} opened to {Target}", connection.Key, ServiceMapping.FormatHostPort(host, target.Port));
                     Announce(connection, "Opened");

@@ -1,61 +1,59 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Transport;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Engine.Tunnel;
 
 /// <summary>
-/// Relays one local TCP connection over the tunnel, both ways: socket reads become DATA
-/// messages; received payloads are queued (bounded) and written to the socket in order.
-/// Whoever ends the connection first wins: a local end is reported to the owner (which
-/// sends the reset), a remote end is not echoed back. Received data is flushed to the
-/// socket before it closes.
+/// Relays one local TCP connection over the tunnel, both ways. Socket to tunnel
+/// (<see cref="ReadLoopAsync"/>): wait until the socket has data, wait for this connection's turn
+/// on the link, read one frame's worth into a pooled buffer, post it as DATA. Tunnel to socket:
+/// the link's receive loop hands payloads to <see cref="Deliver"/>, which only queues them (it
+/// never waits); <see cref="WriteLoopAsync"/> writes the queue to the socket in order.
+/// <para>
+/// Ends: a normal end (the local peer closed, or the peer ended the connection) flushes what is
+/// queued and closes with FIN. A broken end (link lost, policy reset, socket error, a flush that
+/// makes no progress) closes at once with RST (linger 0), so the local client can tell a
+/// truncated transfer from a complete one. Whoever ends the connection first wins: a local
+/// end is reported to the owner (which tells the peer), an end from the tunnel is not echoed back.
+/// </para>
 /// </summary>
 internal sealed class LocalConnection
 {
-    private readonly Channel<Received> _toSocket = Channel.CreateUnbounded<Received>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly object _gate = new();
+    private readonly Queue<PooledPayload> _toSocket = new();
     private readonly CancellationTokenSource _readStop = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ITunnelSender _sender;
+    private readonly TunnelLink _link;
+    private readonly ReceiveBudget _budget;
+    private readonly ConnectionLimits _limits;
     private readonly Action<LocalConnection, string> _onLocalEnd;
     private readonly ILogger _logger;
-    private readonly int _readSize;
-    private const int MaxFramesInFlight = 4;
-    private readonly SemaphoreSlim _inFlight = new(MaxFramesInFlight, MaxFramesInFlight);
-    private readonly SendBudget _sendBudget;
-    private readonly Action _releaseInFlight;
-    private readonly long _bufferLimit;
-    private readonly TimeSpan _stallTimeout;
-    private TaskCompletionSource? _drainWaiter;
+    private TaskCompletionSource? _writeWaiter;
     private long _queuedBytes;
+    private long _lastProgress;
     private long _bytesFromTunnel;
     private long _bytesToTunnel;
     private int _ending;
+    private int _finished;
+    private int _state = (int)ConnectionState.Connecting;
     private Socket? _socket;
 
     public LocalConnection(
-        ConnectionKey key, string wireServiceId, bool wireConnectionId, ITunnelSender sender, SendBudget sendBudget, Action<LocalConnection, string> onLocalEnd,
-        int readSize, long bufferLimit, TimeSpan stallTimeout, ILogger logger)
+        ConnectionKey key, string wireServiceId, bool wireConnectionId, TunnelLink link, ReceiveBudget budget, ConnectionLimits limits,
+        Action<LocalConnection, string> onLocalEnd, ILogger logger)
     {
         Key = key;
         WireServiceId = wireServiceId;
         WireConnectionId = wireConnectionId ? key.ConnectionId : 0;
-        _sender = sender;
+        _link = link;
+        _budget = budget;
+        _limits = limits;
         _onLocalEnd = onLocalEnd;
-        _readSize = Math.Clamp(readSize, 1, ProtocolLimits.MaxPayloadSize);
-        _bufferLimit = bufferLimit;
-        _stallTimeout = stallTimeout;
-        _sendBudget = sendBudget;
-        _releaseInFlight = () =>
-        {
-            _sendBudget.Release();
-            _inFlight.Release();
-        };
         _logger = logger;
         Started = DateTimeOffset.Now;
     }
@@ -70,10 +68,25 @@ internal sealed class LocalConnection
 
     public DateTimeOffset Started { get; }
 
-    public ConnectionState State { get; private set; } = ConnectionState.Connecting;
+    public ConnectionState State => (ConnectionState)Volatile.Read(ref _state);
 
-    /// <summary>Completes once the socket is closed and both loops have ended.</summary>
+    /// <summary>Completes once the socket is closed, both loops have ended and every queued buffer is back in the pool.</summary>
     public Task Closed => _closed.Task;
+
+    /// <summary>Bytes received from the tunnel and not yet taken by the socket (the write in progress included).</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queuedBytes;
+            }
+        }
+    }
+
+    /// <summary>True once the connection was ended by either side (it may still be flushing).</summary>
+    public bool IsEnding => Volatile.Read(ref _ending) != 0;
 
     public ConnectionInfo Snapshot() => new(
         Key.ServiceId, Key.StreamId, Key.ConnectionId,
@@ -81,57 +94,84 @@ internal sealed class LocalConnection
         Interlocked.Read(ref _bytesFromTunnel), Interlocked.Read(ref _bytesToTunnel), Started, State);
 
     /// <summary>
-    /// Starts relaying on an accepted or connected socket. False (and the socket closed) when
-    /// the connection was already ended by the tunnel while it was being set up.
+    /// Starts relaying on an accepted or connected socket and returns the task that runs both
+    /// loops. Null (and the socket closed) when the connection was already ended by the tunnel
+    /// while it was being set up.
     /// </summary>
-    public bool Attach(Socket socket)
+    public Task? Attach(Socket socket)
     {
-        if (Volatile.Read(ref _ending) != 0)
+        lock (_gate)
         {
-            socket.Dispose();
-            Finish();
-            return false;
+            if (Volatile.Read(ref _ending) == 0)
+            {
+                socket.NoDelay = true;
+                _socket = socket;
+                _lastProgress = Environment.TickCount64;
+                SetState(ConnectionState.Open);
+            }
         }
 
-        socket.NoDelay = true;
-        _socket = socket;
-        State = ConnectionState.Open;
-        _ = RunAsync(socket);
-        return true;
+        if (_socket is null)
+        {
+            CloseWithReset(socket);
+            Finish();
+            return null;
+        }
+
+        return RunAsync(socket);
     }
 
     /// <summary>Destination: the target could not be reached.</summary>
     public void FailToAttach(string reason)
     {
-        EndLocally(reason);
+        EndLocally(reason, broken: true);
         Finish();
     }
 
     /// <summary>
-    /// Queues a payload received from the tunnel for the socket. Waits (applying backpressure
-    /// to the tunnel) while more than the buffer limit is queued. <paramref name="rentedPayload"/>,
-    /// the pooled buffer the payload lives in (if any), goes back to the pool once it is written or dropped.
+    /// Queues a payload received from the tunnel for the socket, without waiting; the connection
+    /// owns <paramref name="payload"/> from here. Says whether it was taken, or why not (the
+    /// caller applies the policy for a full queue; the payload is then disposed).
     /// </summary>
-    public ValueTask DeliverAsync(ReadOnlyMemory<byte> payload, byte[]? rentedPayload, CancellationToken cancellationToken)
+    public DeliveryOutcome Deliver(PooledPayload payload)
     {
-        if (payload.IsEmpty || Volatile.Read(ref _ending) != 0)
+        lock (_gate)
         {
-            PooledPayload.Return(rentedPayload);
-            return ValueTask.CompletedTask;
-        }
+            if (Volatile.Read(ref _ending) != 0)
+            {
+                payload.Dispose();
+                return DeliveryOutcome.Dropped;
+            }
 
-        long queued = Interlocked.Add(ref _queuedBytes, payload.Length);
-        if (!_toSocket.Writer.TryWrite(new Received(payload, rentedPayload)))
-        {
-            Interlocked.Add(ref _queuedBytes, -payload.Length);
-            PooledPayload.Return(rentedPayload);
-            return ValueTask.CompletedTask;
-        }
+            if (_queuedBytes + payload.Length > _limits.BufferLimitBytes)
+            {
+                payload.Dispose();
+                return DeliveryOutcome.ConnectionFull;
+            }
 
-        return queued > _bufferLimit ? WaitForDrainAsync(cancellationToken) : ValueTask.CompletedTask;
+            if (!_budget.TryReserve(payload.Length))
+            {
+                payload.Dispose();
+                return DeliveryOutcome.TunnelFull;
+            }
+
+            if (_queuedBytes == 0)
+            {
+                // The stall clock starts when data starts waiting, not at the last write long ago.
+                _lastProgress = Environment.TickCount64;
+            }
+
+            _queuedBytes += payload.Length;
+            _toSocket.Enqueue(payload);
+            WakeWriter();
+            return DeliveryOutcome.Queued;
+        }
     }
 
-    /// <summary>The tunnel ended this connection (reset, replaced stream, lost WebSocket): flush and close; send nothing back.</summary>
+    /// <summary>
+    /// The peer ended this connection (a reset from the peer, its stream replaced): stop reading,
+    /// write what is queued, then close with FIN. Sends nothing back.
+    /// </summary>
     public void CloseFromTunnel(string reason)
     {
         if (Interlocked.Exchange(ref _ending, 1) != 0)
@@ -140,53 +180,113 @@ internal sealed class LocalConnection
         }
 
         _logger.LogDebug("Closing {Key}: {Reason}", Key, reason);
-        State = ConnectionState.Closing;
+        bool attached;
+        lock (_gate)
+        {
+            attached = _socket is not null;
+            WakeWriter();
+        }
+
+        SetState(ConnectionState.Closing);
         _readStop.Cancel();
-        _toSocket.Writer.TryComplete();
-        if (_socket is null)
+        if (!attached)
         {
             Finish();
         }
     }
 
-    private async ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The tunnel broke under this connection (link lost, session stopped with data pending):
+    /// close at once with RST, drop what is queued, send nothing back.
+    /// </summary>
+    public void AbortFromTunnel(string reason)
     {
-        // Wait while more than the limit is queued. Every write to the socket counts as progress
-        // and restarts the stall clock: a slow reader is waited for, only one that takes nothing
-        // for the whole stall timeout is reset.
-        while (Interlocked.Read(ref _queuedBytes) > _bufferLimit && Volatile.Read(ref _ending) == 0)
+        Interlocked.Exchange(ref _ending, 1);
+        _logger.LogDebug("Aborting {Key}: {Reason}", Key, reason);
+        Abort();
+    }
+
+    /// <summary>
+    /// The full-queue policy reset this connection (its client is too far behind or makes no
+    /// progress): RST locally, and the owner tells the peer.
+    /// </summary>
+    public void Reset(string reason)
+    {
+        EndLocally(reason, broken: true);
+        Abort();
+    }
+
+    /// <summary>
+    /// The periodic progress check: a connection with data waiting whose socket has taken nothing
+    /// for the stall timeout is reset (or, when already closing, cut with RST). True when it was.
+    /// </summary>
+    public bool ResetIfStalled(long now)
+    {
+        long queued;
+        lock (_gate)
         {
-            var progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.Exchange(ref _drainWaiter, progress);
-            if (Interlocked.Read(ref _queuedBytes) <= _bufferLimit)
+            if (_socket is null || _queuedBytes == 0 || now - _lastProgress < _limits.StallTimeout.TotalMilliseconds)
             {
-                break;
+                return false;
             }
 
-            try
-            {
-                await progress.Task.WaitAsync(_stallTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                EndLocally($"the local peer stopped reading ({Interlocked.Read(ref _queuedBytes)} bytes waited over {_stallTimeout.TotalMilliseconds:0} ms)");
-                _socket?.Dispose();
-                return;
-            }
+            queued = _queuedBytes;
+        }
+
+        string reason = $"the local peer stopped reading ({queued} bytes waited over {_limits.StallTimeout.TotalMilliseconds:0} ms, connection_stall_timeout_ms)";
+        if (Volatile.Read(ref _ending) != 0)
+        {
+            _logger.LogInformation("Connection {Key} cut: {Reason}", Key, reason);
+            Abort();
+        }
+        else
+        {
+            Reset(reason);
+        }
+
+        return true;
+    }
+
+    /// <summary>Closes at once with RST and drops what is queued; the loops end on their own.</summary>
+    public void Abort()
+    {
+        Interlocked.Exchange(ref _ending, 1);
+        Socket? socket;
+        lock (_gate)
+        {
+            socket = _socket;
+            DropQueuedLocked();
+            WakeWriter();
+        }
+
+        _readStop.Cancel();
+        if (socket is not null)
+        {
+            SetState(ConnectionState.Closing);
+            CloseWithReset(socket);
+        }
+        else
+        {
+            Finish();
         }
     }
 
     private async Task RunAsync(Socket socket)
     {
-        var reading = ReadLoopAsync(socket);
-        var writing = WriteLoopAsync(socket);
-        await Task.WhenAll(reading, writing).ConfigureAwait(false);
-        Finish();
+        try
+        {
+            await Task.WhenAll(ReadLoopAsync(socket), WriteLoopAsync(socket)).ConfigureAwait(false);
+        }
+        finally
+        {
+            Finish();
+        }
     }
 
     private async Task ReadLoopAsync(Socket socket)
     {
         string reason = "the local peer closed the connection";
+        bool broken = false;
         try
         {
             var token = _readStop.Token;
@@ -195,45 +295,31 @@ internal sealed class LocalConnection
                 // Wait for data with a zero-byte read first, so an idle connection holds no buffer.
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
 
-                // At most a few frames of this connection wait for the WebSocket at a time, so one
-                // busy connection cannot fill the shared send queue ahead of the others; and the
-                // tunnel's budget is shared first come, first served, so connections take turns
-                // and the buffers waiting for the WebSocket stay bounded however many connections there are.
-                await _inFlight.WaitAsync(token).ConfigureAwait(false);
-                try
-                {
-                    await _sendBudget.WaitAsync(token).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _inFlight.Release();
-                    throw;
-                }
-
-                // A pooled buffer per read: its ownership passes with the DATA message and it comes
-                // back to the pool once the frame is encoded, so the payload is never copied into a new array.
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(_readSize);
+                // Then this connection's turn: the link's scheduler is where connections alternate.
+                await _link.WaitTurnAsync(token).ConfigureAwait(false);
+                var payload = PooledPayload.Rent(_link.Pool, _limits.ReadSize);
                 int read;
                 try
                 {
-                    read = await socket.ReceiveAsync(buffer.AsMemory(0, _readSize), SocketFlags.None, token).ConfigureAwait(false);
+                    read = await socket.ReceiveAsync(payload.Memory, SocketFlags.None, token).ConfigureAwait(false);
                 }
                 catch
                 {
-                    PooledPayload.Return(buffer);
-                    _releaseInFlight();
+                    payload.Dispose();
+                    _link.ReturnTurn();
                     throw;
                 }
 
                 if (read == 0)
                 {
-                    PooledPayload.Return(buffer);
-                    _releaseInFlight();
+                    payload.Dispose();
+                    _link.ReturnTurn();
                     break;
                 }
 
-                var payload = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read));
-                await _sender.SendPooledAsync(Messages.Data(Key.StreamId, WireServiceId, WireConnectionId, payload), buffer, _releaseInFlight, token).ConfigureAwait(false);
+                payload.Truncate(read);
+                var data = Messages.Data(Key.StreamId, WireServiceId, WireConnectionId, UnsafeByteOperations.UnsafeWrap(payload.Memory));
+                _link.PostInTurn(new OutgoingFrame(data, payload));
                 Interlocked.Add(ref _bytesToTunnel, read);
             }
         }
@@ -241,95 +327,165 @@ internal sealed class LocalConnection
         {
             return;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ChannelClosedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
         {
             reason = $"local socket error: {ex.Message}";
+            broken = ex is not System.Threading.Channels.ChannelClosedException;
         }
 
-        EndLocally(reason);
+        EndLocally(reason, broken);
+        if (broken)
+        {
+            Abort();
+        }
     }
 
     private async Task WriteLoopAsync(Socket socket)
     {
-        var reader = _toSocket.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
-                while (reader.TryRead(out var chunk))
+                PooledPayload? next;
+                Task? wait = null;
+                lock (_gate)
                 {
-                    try
+                    if (!_toSocket.TryDequeue(out next))
                     {
-                        await socket.SendAsync(chunk.Payload, SocketFlags.None).ConfigureAwait(false);
+                        if (Volatile.Read(ref _ending) != 0)
+                        {
+                            break;
+                        }
+
+                        _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        wait = _writeWaiter.Task;
                     }
-                    finally
+                }
+
+                if (wait is not null)
+                {
+                    await wait.ConfigureAwait(false);
+                    continue;
+                }
+
+                int length = next!.Length;
+                try
+                {
+                    await socket.SendAsync(next.Memory, SocketFlags.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    next.Dispose();
+                    lock (_gate)
                     {
-                        PooledPayload.Return(chunk.RentedBuffer);
+                        _queuedBytes -= length;
+                        _lastProgress = Environment.TickCount64;
                     }
 
-                    Interlocked.Add(ref _bytesFromTunnel, chunk.Payload.Length);
-                    Interlocked.Add(ref _queuedBytes, -chunk.Payload.Length);
-                    Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
+                    _budget.Release(length);
                 }
+
+                Interlocked.Add(ref _bytesFromTunnel, length);
             }
 
+            // Everything received was written: a normal end, FIN (unless the socket was cut meanwhile).
             socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            EndLocally($"writing to the local socket failed: {ex.Message}");
-        }
-        finally
-        {
-            // Whatever was not written (the socket failed) goes back to the pool.
-            _toSocket.Writer.TryComplete();
-            DropQueued();
+            if (Volatile.Read(ref _ending) == 0)
+            {
+                EndLocally($"writing to the local socket failed: {ex.Message}", broken: true);
+            }
 
-            Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
+            Abort();
         }
     }
 
-    private void EndLocally(string reason)
+    private void EndLocally(string reason, bool broken)
     {
         if (Interlocked.Exchange(ref _ending, 1) != 0)
         {
             return;
         }
 
-        State = ConnectionState.Closing;
-        _logger.LogDebug("{Key} ended locally: {Reason}", Key, reason);
+        SetState(ConnectionState.Closing);
+        _logger.LogDebug("{Key} ended locally ({Kind}): {Reason}", Key, broken ? "RST" : "FIN", reason);
         _readStop.Cancel();
-        _toSocket.Writer.TryComplete();
+        lock (_gate)
+        {
+            WakeWriter();
+        }
+
         _onLocalEnd(this, reason);
     }
 
     private void Finish()
     {
-        State = ConnectionState.Closed;
-
-        try
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
-            _socket?.Dispose();
-        }
-        catch (ObjectDisposedException)
-        {
+            return;
         }
 
-        Interlocked.Exchange(ref _drainWaiter, null)?.TrySetResult();
+        Interlocked.Exchange(ref _ending, 1);
+        Socket? socket;
+        lock (_gate)
+        {
+            socket = _socket;
+            DropQueuedLocked();
+        }
+
+        SetState(ConnectionState.Closed);
+        socket?.Dispose();
         _closed.TrySetResult();
     }
 
-    /// <summary>
-    /// Returns the buffers of payloads that will never be written. Only the write loop reads the
-    /// queue (a single reader): payloads of a connection that never got a socket are left to the
-    /// garbage collector rather than risk a buffer going back to the pool twice.
-    /// </summary>
-    private void DropQueued()
+    /// <summary>Returns the buffers of payloads that will never be written (the one being written belongs to the write loop).</summary>
+    private void DropQueuedLocked()
     {
-        while (_toSocket.Reader.TryRead(out var dropped))
+        while (_toSocket.TryDequeue(out var dropped))
         {
-            PooledPayload.Return(dropped.RentedBuffer);
+            _queuedBytes -= dropped.Length;
+            _budget.Release(dropped.Length);
+            dropped.Dispose();
         }
+    }
+
+    private void WakeWriter()
+    {
+        var waiter = _writeWaiter;
+        _writeWaiter = null;
+        waiter?.TrySetResult();
+    }
+
+    private void SetState(ConnectionState state)
+    {
+        // Closed is final; Closing never goes back to Open.
+        int current;
+        do
+        {
+            current = Volatile.Read(ref _state);
+            if (current == (int)ConnectionState.Closed || (current == (int)ConnectionState.Closing && state == ConnectionState.Open))
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _state, (int)state, current) != current);
+    }
+
+    /// <summary>RST: linger 0 makes the close discard unsent data and send a reset.</summary>
+    private static void CloseWithReset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+
+        socket.Dispose();
     }
 
     private EndPoint? SafeEndPoint(Func<Socket, EndPoint?> get)
@@ -343,7 +499,17 @@ internal sealed class LocalConnection
             return null;
         }
     }
+}
 
-    /// <summary>A payload from the tunnel waiting for the socket, and the pooled buffer it lives in.</summary>
-    private readonly record struct Received(ReadOnlyMemory<byte> Payload, byte[]? RentedBuffer);
+/// <summary>What became of a payload handed to <see cref="LocalConnection.Deliver"/>.</summary>
+internal enum DeliveryOutcome
+{
+    /// <summary>Queued for the socket.</summary>
+    Queued,
+    /// <summary>The connection is ending and takes no more data; the payload was dropped.</summary>
+    Dropped,
+    /// <summary>The connection's queue is full (its client is too far behind); the payload was dropped.</summary>
+    ConnectionFull,
+    /// <summary>The tunnel-wide receive budget is used up; the payload was dropped.</summary>
+    TunnelFull,
 }

@@ -21,6 +21,12 @@ internal sealed class ServiceStreams
 
     public Dictionary<uint, LocalConnection> Connections { get; } = new();
 
+    /// <summary>
+    /// Connections of this service not yet fully closed, including ones that left the stream and
+    /// are still flushing: they hold sockets and buffers, so they count against tcp.max_active_connections.
+    /// </summary>
+    public int LiveConnections { get; set; }
+
     /// <summary>Forgets the active stream and hands back its connections for closing.</summary>
     public List<LocalConnection> EndStream()
     {

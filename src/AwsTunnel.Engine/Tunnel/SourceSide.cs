@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Settings;
+using AwsTunnel.Engine.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Engine.Tunnel;
@@ -17,8 +18,8 @@ internal sealed class SourceSide : TunnelSide
     private readonly CancellationTokenSource _stop = new();
     private int _lastStreamId;
 
-    public SourceSide(ProxySettings settings, ProtocolVersion destinationClientType, ILogger logger)
-        : base(settings, destinationClientType, logger)
+    public SourceSide(ProxySettings settings, ProtocolVersion destinationClientType, ILogger logger, SessionTasks tasks, SerialDispatcher events)
+        : base(settings, destinationClientType, logger, tasks, events)
     {
     }
 
@@ -74,7 +75,7 @@ internal sealed class SourceSide : TunnelSide
             int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
             Logger.LogInformation("Listening for {Service} on {EndPoint}", serviceId.Length == 0 ? "the tunnel" : serviceId,
                 ServiceMapping.FormatHostPort(address.ToString(), port));
-            _ = AcceptLoopAsync(serviceId, listener, _stop.Token);
+            Tasks.Track(AcceptLoopAsync(serviceId, listener, _stop.Token));
         }
     }
 
@@ -119,12 +120,14 @@ internal sealed class SourceSide : TunnelSide
 
     private async Task AcceptLoopAsync(string serviceId, Socket listener, CancellationToken cancellationToken)
     {
+        var backoff = new AcceptBackoff(Logger, $"the listener for {(serviceId.Length == 0 ? "the tunnel" : serviceId)}");
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket accepted;
             try
             {
                 accepted = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                backoff.OnSuccess();
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
@@ -132,13 +135,21 @@ internal sealed class SourceSide : TunnelSide
             }
             catch (SocketException ex)
             {
-                Logger.LogWarning("Accepting a connection for {Service} failed: {Reason}", serviceId, ex.Message);
+                try
+                {
+                    await backoff.OnFailureAsync(ex, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
             try
             {
-                await OnAcceptedAsync(serviceId, accepted, cancellationToken).ConfigureAwait(false);
+                OnAccepted(serviceId, accepted);
             }
             catch (Exception ex)
             {
@@ -149,7 +160,7 @@ internal sealed class SourceSide : TunnelSide
         }
     }
 
-    private async Task OnAcceptedAsync(string serviceId, Socket socket, CancellationToken cancellationToken)
+    private void OnAccepted(string serviceId, Socket socket)
     {
         var remote = socket.RemoteEndPoint;
         if (!IsLinked)
@@ -160,15 +171,15 @@ internal sealed class SourceSide : TunnelSide
         }
 
         Message start;
-        LocalConnection connection;
+        LocalConnection? connection;
         lock (Gate)
         {
             var service = FindService(serviceId)!;
             bool multiConnection = Version == ProtocolVersion.V3 && PeerMessageFormat == ProtocolVersion.V3;
-            if (service.Connections.Count >= Settings.TcpMaxActiveConnections)
+            if (service.LiveConnections >= Settings.TcpMaxActiveConnections)
             {
-                Logger.LogWarning("Refused a connection for {Service}: {Count} connections are active, the maximum (tcp.max_active_connections).",
-                    serviceId, service.Connections.Count);
+                Logger.LogWarning("Refused a connection for {Service}: {Count} connections are active or still closing, the maximum (tcp.max_active_connections).",
+                    serviceId, service.LiveConnections);
                 socket.Dispose();
                 return;
             }
@@ -186,34 +197,42 @@ internal sealed class SourceSide : TunnelSide
                 service.EndStream();
             }
 
-            if (service.ActiveStreamId == 0)
+            bool newStream = service.ActiveStreamId == 0;
+            if (newStream)
             {
                 service.ActiveStreamId = NextStreamId();
                 service.UsesConnectionIds = multiConnection;
                 service.NextConnectionId = 2;
                 connection = AddConnection(service, 1);
-                start = Messages.StreamStart(service.ActiveStreamId, connection.WireServiceId, connection.WireConnectionId);
             }
             else
             {
                 connection = AddConnection(service, service.NextConnectionId++);
-                start = Messages.ConnectionStart(service.ActiveStreamId, connection.WireServiceId, connection.Key.ConnectionId);
+            }
+
+            if (connection is null)
+            {
+                service.EndStream();
+                Logger.LogWarning("Refused a connection for {Service} from {Remote}: the tunnel is not connected right now.", serviceId, remote);
+                socket.Dispose();
+                return;
+            }
+
+            start = newStream
+                ? Messages.StreamStart(service.ActiveStreamId, connection.WireServiceId, connection.WireConnectionId)
+                : Messages.ConnectionStart(service.ActiveStreamId, connection.WireServiceId, connection.Key.ConnectionId);
+
+            // Posted under the lock: the start is queued before any DATA of the connection (its
+            // read loop begins after this), and before a later connection's start.
+            if (!TryPost(start))
+            {
+                socket.Dispose();
+                connection.FailToAttach("the tunnel went down before the stream started");
+                return;
             }
         }
 
-        // The start goes out before any DATA of the connection: the read loop begins after it is queued.
-        try
-        {
-            await SendAsync(start, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
-        {
-            socket.Dispose();
-            connection.FailToAttach("the tunnel went down before the stream started");
-            return;
-        }
-
-        if (connection.Attach(socket))
+        if (Attach(connection, socket))
         {
             Logger.LogInformation("Connection {Key} opened from {Remote}", connection.Key, remote);
             Announce(connection, "Opened");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using AwsTunnel.Engine.Protocol;
@@ -10,14 +11,37 @@ namespace AwsTunnel.Engine.Tunnel;
 /// One local proxy session: connects to the service as source or destination, validates
 /// the announced services, relays local connections, and keeps the tunnel up through
 /// WebSocket losses until it is stopped or the tunnel ends.
+/// <para>
+/// The session owns everything it starts. Its state moves by atomic transitions
+/// (NotStarted → Connecting → Connected ⇄ Reconnecting → Stopping → Ended; any state but
+/// NotStarted may end), and a link is attached only by the transition to Connected, under the
+/// same lock a stop takes, so no link can be attached after a stop began. Every task (link
+/// supervisor, latency sampler, accept loops, connections, connect attempts, the progress
+/// check) is tracked: once <see cref="StopAsync"/> or <see cref="DisposeAsync"/> returns, all
+/// have ended (those that do not end at a deadline are cut: sockets closed with RST), and with
+/// them every socket and pooled buffer of the session. Events and log records are delivered
+/// off the I/O loops, in order (see <see cref="SerialDispatcher"/>).
+/// </para>
 /// </summary>
 public sealed class TunnelClient : IAsyncDisposable
 {
     /// <summary>How long to wait for SERVICE_IDS after a V2/V3 handshake before going on without it.</summary>
     private static readonly TimeSpan ServiceIdsWait = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a stop lets connections write what they received before cutting them.</summary>
+    private static readonly TimeSpan StopFlushDeadline = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a stop waits for the session's tasks before cutting what is left, and again after.</summary>
+    private static readonly TimeSpan StopTaskDeadline = TimeSpan.FromSeconds(2);
+
     private readonly TunnelOptions _options;
     private readonly ILogger _logger;
+    private readonly SerialDispatcher _events = new();
+    private readonly SessionTasks _tasks;
+    private readonly object _linkGate = new();
+    private int _state = (int)TunnelState.NotStarted;
+    private int _released;
+    private Task? _stopping;
     private readonly CertificateTrust _trust;
     private readonly TunnelSide _side;
     private readonly CancellationTokenSource _lifetime = new();
@@ -35,7 +59,9 @@ public sealed class TunnelClient : IAsyncDisposable
     {
         options.Validate();
         _options = options;
-        _logger = options.LoggerFactory.CreateLogger("AwsTunnel." + options.Mode);
+        _logger = new DispatchedLoggerFactory(options.LoggerFactory, _events).CreateLogger("AwsTunnel." + options.Mode);
+        _events.OnError(ex => _logger.LogWarning("A subscriber to a session event threw {Type}: {Message}", ex.GetType().Name, ex.Message));
+        _tasks = new SessionTasks(ex => _logger.LogError(ex, "A session task failed unexpectedly."));
         ClientToken = options.ClientToken ?? TunnelOptions.NewClientToken();
         var roots = new X509Certificate2Collection();
         if (options.CertificateAuthorityPath is { } caPath)
@@ -50,15 +76,15 @@ public sealed class TunnelClient : IAsyncDisposable
 
         _trust = new CertificateTrust(roots, options.SkipCertificateCheck);
         _side = options.Mode == TunnelMode.Source
-            ? new SourceSide(options.Settings, options.DestinationClientType, _logger)
-            : new DestinationSide(options.Settings, options.DestinationClientType, _logger);
+            ? new SourceSide(options.Settings, options.DestinationClientType, _logger, _tasks, _events)
+            : new DestinationSide(options.Settings, options.DestinationClientType, _logger, _tasks, _events);
         _side.ConnectionChanged += e => ConnectionChanged?.Invoke(this, e);
     }
 
-    /// <summary>A local connection opened or closed.</summary>
+    /// <summary>A local connection opened or closed. Raised in order, off the session's socket and link loops; a throwing subscriber is logged.</summary>
     public event EventHandler<ConnectionEvent>? ConnectionChanged;
 
-    /// <summary>The session changed state.</summary>
+    /// <summary>The session changed state. Raised in order, off the session's socket and link loops; a throwing subscriber is logged.</summary>
     public event EventHandler<TunnelState>? StateChanged;
 
     public TunnelMode Mode => _options.Mode;
@@ -68,7 +94,19 @@ public sealed class TunnelClient : IAsyncDisposable
     /// <summary>The client token sent on every connect. Secret.</summary>
     internal string ClientToken { get; }
 
-    public TunnelState State { get; private set; } = TunnelState.NotStarted;
+    public TunnelState State => (TunnelState)Volatile.Read(ref _state);
+
+    /// <summary>Tasks of this session still running (tests check that a stop leaves none).</summary>
+    internal int RunningTasks => _tasks.Count;
+
+    /// <summary>Connections not yet fully closed (tests check that a stop leaves none).</summary>
+    internal int LiveConnections => _side.LiveConnections;
+
+    /// <summary>The bytes held for local sockets, with their bound and high-water mark.</summary>
+    internal ReceiveBudget ReceiveBudget => _side.ReceiveBudget;
+
+    /// <summary>WebSocket messages sent on the current link (tests check how frames are packed).</summary>
+    internal long MessagesSent => _link?.MessagesSent ?? 0;
 
     /// <summary>The negotiated protocol version, once connected.</summary>
     public ProtocolVersion? Protocol { get; private set; }
@@ -119,7 +157,7 @@ public sealed class TunnelClient : IAsyncDisposable
     /// <exception cref="TunnelStartException">the start failed; the message says why and what to do.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _started, 1) != 0)
+        if (Interlocked.Exchange(ref _started, 1) != 0 || !TryMove(TunnelState.NotStarted, TunnelState.Connecting))
         {
             throw new InvalidOperationException("The session was already started.");
         }
@@ -129,7 +167,6 @@ public sealed class TunnelClient : IAsyncDisposable
             _logger.LogWarning("Certificate verification is off: the connection to {Uri} can be intercepted.", ServiceUri);
         }
 
-        SetState(TunnelState.Connecting);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
         timeout.CancelAfter(_options.StartTimeout);
         Task<LinkEnd> run;
@@ -164,11 +201,18 @@ public sealed class TunnelClient : IAsyncDisposable
 
         ConnectedAt = DateTimeOffset.Now;
         _ready.TrySetResult();
-        SetState(TunnelState.Connected);
+        if (!TryMove(TunnelState.Connecting, TunnelState.Connected))
+        {
+            // Stopped while starting: the stop owns the teardown.
+            _tasks.Track(run);
+            throw new TunnelStartException(TunnelStartFailure.Timeout, "The session was stopped while it was starting.");
+        }
+
         _logger.LogInformation("Tunnel ready as {Mode} over {Protocol}; services: {Services}", Mode.ToWire(), Protocol,
             string.Join(", ", Services.Values));
-        _ = SuperviseAsync(run);
-        _ = SampleLatencyAsync();
+        _tasks.Track(SuperviseAsync(run));
+        _tasks.Track(SampleLatencyAsync());
+        _tasks.Track(_side.CheckProgressAsync(_lifetime.Token));
     }
 
     private async Task SampleLatencyAsync()
@@ -193,46 +237,93 @@ public sealed class TunnelClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Resets open connections, flushes, closes the WebSocket normally and releases every socket.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Resets open connections (each may write what it received for up to 2 s, then is cut with
+    /// RST), closes the WebSocket normally and waits for every task of the session. Once this
+    /// returns, no socket, task or pooled buffer of the session remains.
+    /// </summary>
+    public Task StopAsync()
     {
-        if (State is TunnelState.Ended or TunnelState.Stopping)
+        lock (_linkGate)
         {
-            await _completion.Task.ConfigureAwait(false);
-            return;
+            if (_stopping is null)
+            {
+                _stopping = StopOnceAsync();
+            }
+
+            return _stopping;
+        }
+    }
+
+    private async Task StopOnceAsync()
+    {
+        TunnelLink? link;
+        bool stopping;
+        lock (_linkGate)
+        {
+            stopping = TryMoveToStopping();
+            link = _link;
         }
 
-        SetState(TunnelState.Stopping);
-        (_side as SourceSide)?.StopListeners();
-        (_side as DestinationSide)?.Stop();
-        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        try
+        if (stopping)
         {
-            await _side.ResetAllAsync("the local proxy is stopping", budget.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
-        {
-            _side.DetachLink("the local proxy is stopping");
+            (_side as SourceSide)?.StopListeners();
+            (_side as DestinationSide)?.Stop();
+            await _side.CloseAllAsync("the local proxy is stopping", StopFlushDeadline).ConfigureAwait(false);
+            if (link is not null)
+            {
+                await link.StopAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            }
+
+            Complete(new TunnelEnd(TunnelEndReason.Stopped, "The session was stopped."));
         }
 
-        if (_link is { } link)
-        {
-            await link.StopAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        }
-
-        _lifetime.Cancel();
-        Complete(new TunnelEnd(TunnelEndReason.Stopped, "The session was stopped."));
-        await _completion.Task.ConfigureAwait(false);
+        await ReleaseAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (State != TunnelState.NotStarted)
+        if (State == TunnelState.NotStarted)
         {
-            await StopAsync().ConfigureAwait(false);
+            Complete(new TunnelEnd(TunnelEndReason.Stopped, "The session was disposed before it started."));
+        }
+
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After the end: waits for every task of the session; what has not ended by the deadline is
+    /// cut (connections with RST, the WebSocket aborted) and waited for once more. Then the
+    /// WebSocket is disposed and the pending events and log records are delivered.
+    /// </summary>
+    private async Task ReleaseAsync()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        _lifetime.Cancel();
+        if (!await _tasks.WhenAllAsync(StopTaskDeadline).ConfigureAwait(false))
+        {
+            _logger.LogWarning("{Count} session tasks were still running {Seconds} s after the stop; cutting their connections.",
+                _tasks.Count, StopTaskDeadline.TotalSeconds);
+            _side.AbortEverything("the session ended");
+            _link?.Abort();
+            if (!await _tasks.WhenAllAsync(StopTaskDeadline).ConfigureAwait(false))
+            {
+                _logger.LogError("{Count} session tasks did not end after their sockets were closed.", _tasks.Count);
+            }
+        }
+
+        _side.AbortEverything("the session ended");
+        if (_link is { } link)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
         }
 
         _connected?.Dispose();
+        await _events.WhenIdleAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
     }
 
     private async Task<ConnectedWebSocket> ConnectForStartAsync(CancellationToken cancellationToken)
@@ -281,10 +372,12 @@ public sealed class TunnelClient : IAsyncDisposable
     {
         _connected?.Dispose();
         _connected = connected;
-        var link = new TunnelLink(connected.Socket, _logger, _options.Settings.WebSocketMaxFrameSize);
+        var link = new TunnelLink(connected.Socket, _logger, _options.Settings.WebSocketMaxFrameSize, pool: _options.BufferPool);
         _link = link;
-        _side.AttachLink(new LinkSender(link), connected.Version);
-        return link.RunAsync(DispatchAsync, _lifetime.Token);
+        _side.AttachLink(link, connected.Version);
+        var run = link.RunAsync(DispatchAsync, _lifetime.Token);
+        _tasks.Track(run);
+        return run;
     }
 
     private async Task<IReadOnlyList<string>?> AwaitServiceIdsAsync(ProtocolVersion version, Task<LinkEnd> run, CancellationToken cancellationToken)
@@ -312,22 +405,41 @@ public sealed class TunnelClient : IAsyncDisposable
         return await _serviceIds.Task.ConfigureAwait(false);
     }
 
-    private async ValueTask DispatchAsync(Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
+    /// <summary>The link's receive loop hands every message here; past the start, nothing on this path waits.</summary>
+    private ValueTask DispatchAsync(Message message, PooledPayload? payload, CancellationToken cancellationToken)
     {
         if (message.Type == Message.Types.Type.ServiceIds)
         {
+            payload?.Dispose();
             OnServiceIds(message.AvailableServiceIds.ToList());
-            return;
+            return ValueTask.CompletedTask;
         }
 
         // Any other first message means the service sent no SERVICE_IDS on this link.
         _serviceIds.TrySetResult(null);
         if (!_ready.Task.IsCompleted)
         {
-            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return DispatchOnceReadyAsync(message, payload, cancellationToken);
         }
 
-        await _side.OnMessageAsync(message, rentedPayload, cancellationToken).ConfigureAwait(false);
+        _side.OnMessage(message, payload);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A message that arrives while the session is still starting waits for the services to be configured.</summary>
+    private async ValueTask DispatchOnceReadyAsync(Message message, PooledPayload? payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            payload?.Dispose();
+            throw;
+        }
+
+        _side.OnMessage(message, payload);
     }
 
     private void OnServiceIds(IReadOnlyList<string> ids)
@@ -347,7 +459,7 @@ public sealed class TunnelClient : IAsyncDisposable
         string message = $"The tunnel now announces services [{string.Join(", ", ids)}], but this session was started for [{string.Join(", ", known)}].";
         _logger.LogError("{Message} Ending the session.", message);
         Complete(new TunnelEnd(TunnelEndReason.ServiceMismatch, message));
-        _ = StopLinkAsync();
+        _tasks.Track(StopLinkAsync());
     }
 
     private async Task StopLinkAsync()
@@ -391,18 +503,33 @@ public sealed class TunnelClient : IAsyncDisposable
                 return;
             }
 
+            if (!TryMove(TunnelState.Connected, TunnelState.Reconnecting))
+            {
+                return; // a stop or an end came first
+            }
+
             _logger.LogWarning("{Reason} Reconnecting.", end.Description);
-            SetState(TunnelState.Reconnecting);
             var reconnected = await ReconnectAsync().ConfigureAwait(false);
             if (reconnected is null)
             {
                 return;
             }
 
-            Reconnects++;
-            _serviceIds = NewServiceIdsSource();
-            run = BeginLink(reconnected);
-            SetState(TunnelState.Connected);
+            lock (_linkGate)
+            {
+                // The link is attached only by this transition, under the lock a stop takes: a stop
+                // that raced the reconnect either came first (the new WebSocket is dropped) or
+                // will find this link and close it.
+                if (!TryMove(TunnelState.Reconnecting, TunnelState.Connected))
+                {
+                    reconnected.Dispose();
+                    return;
+                }
+
+                Reconnects++;
+                _serviceIds = NewServiceIdsSource();
+                run = BeginLink(reconnected);
+            }
         }
     }
 
@@ -491,32 +618,50 @@ public sealed class TunnelClient : IAsyncDisposable
         (_side as DestinationSide)?.Stop();
         _lifetime.Cancel();
         _side.DetachLink(end.Message);
-        SetState(TunnelState.Ended);
+        lock (_linkGate)
+        {
+            var previous = (TunnelState)Interlocked.Exchange(ref _state, (int)TunnelState.Ended);
+            if (previous != TunnelState.Ended)
+            {
+                Raise(TunnelState.Ended);
+            }
+        }
+
         _completion.TrySetResult(end);
     }
 
-    private void SetState(TunnelState state)
+    /// <summary>One atomic transition; raises <see cref="StateChanged"/> (off this thread) when it happened.</summary>
+    private bool TryMove(TunnelState from, TunnelState to)
     {
-        if (State == state)
+        if (Interlocked.CompareExchange(ref _state, (int)to, (int)from) != (int)from)
         {
-            return;
+            return false;
         }
 
-        State = state;
-        StateChanged?.Invoke(this, state);
+        Raise(to);
+        return true;
     }
+
+    /// <summary>Any running state to Stopping; false when the session already ended or is stopping.</summary>
+    private bool TryMoveToStopping()
+    {
+        while (true)
+        {
+            var current = State;
+            if (current is TunnelState.Stopping or TunnelState.Ended)
+            {
+                return false;
+            }
+
+            if (TryMove(current, TunnelState.Stopping))
+            {
+                return true;
+            }
+        }
+    }
+
+    private void Raise(TunnelState state) => _events.Post(() => StateChanged?.Invoke(this, state));
 
     private static TaskCompletionSource<IReadOnlyList<string>?> NewServiceIdsSource() =>
         new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Adapts the link to the sides' sender interface.</summary>
-    private sealed class LinkSender : ITunnelSender
-    {
-        private readonly TunnelLink _link;
-        public LinkSender(TunnelLink link) => _link = link;
-        public ValueTask SendAsync(Message message, CancellationToken cancellationToken) => _link.SendAsync(message, cancellationToken);
-
-        public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken) =>
-            _link.SendPooledAsync(message, rentedPayload, written, cancellationToken);
-    }
 }

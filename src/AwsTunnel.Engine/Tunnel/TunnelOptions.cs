@@ -65,6 +65,12 @@ public sealed partial record TunnelOptions
     /// <summary>Where engine log records go.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// Where the session's payload and batch buffers come from: the shared pool, or a counting
+    /// pool in tests that check every buffer comes back.
+    /// </summary>
+    internal System.Buffers.ArrayPool<byte> BufferPool { get; init; } = System.Buffers.ArrayPool<byte>.Shared;
+
     /// <summary>Checks a client token against the service's pattern <c>^[a-zA-Z0-9-]{32,128}$</c>.</summary>
     public static bool IsValidClientToken(string token) => ClientTokenPattern().IsMatch(token);
 

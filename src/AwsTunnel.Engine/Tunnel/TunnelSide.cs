@@ -1,28 +1,46 @@
-using System.Threading.Channels;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Settings;
+using AwsTunnel.Engine.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Engine.Tunnel;
 
 /// <summary>
 /// What source and destination share: the per-service stream table, DATA delivery, resets
-/// both ways, SESSION_RESET and the loss of the WebSocket. Subclasses start streams.
+/// both ways, SESSION_RESET, the loss of the WebSocket and the full-queue policy. Subclasses
+/// start streams.
+/// <para>
+/// <see cref="OnMessage"/> runs on the link's receive loop and never waits: a DATA payload is
+/// queued on its connection (<see cref="LocalConnection.Deliver"/>) or the policy deals with
+/// that connection alone. The policy for a full queue (the protocol has no per-stream flow
+/// control, so the only alternative would be to stop reading the WebSocket, for every
+/// connection): a connection whose client is more than <c>connection_buffer_limit_bytes</c>
+/// behind is reset; when all connections together hold <c>tunnel_buffer_limit_bytes</c>, the
+/// one furthest behind is reset; and a connection whose socket takes nothing for
+/// <c>connection_stall_timeout_ms</c> while data waits is reset by the periodic progress check.
+/// </para>
 /// </summary>
-internal abstract class TunnelSide : ITunnelSender
+internal abstract class TunnelSide
 {
     protected readonly object Gate = new();
     protected readonly ILogger Logger;
     protected readonly ProxySettings Settings;
+    protected readonly SessionTasks Tasks;
+    private readonly SerialDispatcher _events;
     private readonly Dictionary<string, ServiceStreams> _services = new(StringComparer.Ordinal);
-    private volatile ITunnelSender? _link;
-    private readonly SendBudget _sendBudget = new();
+    private readonly HashSet<LocalConnection> _live = new();
+    private readonly ConnectionLimits _limits;
+    private volatile TunnelLink? _link;
 
-    protected TunnelSide(ProxySettings settings, ProtocolVersion peerMessageFormat, ILogger logger)
+    protected TunnelSide(ProxySettings settings, ProtocolVersion peerMessageFormat, ILogger logger, SessionTasks tasks, SerialDispatcher events)
     {
         Settings = settings;
         PeerMessageFormat = peerMessageFormat;
         Logger = logger;
+        Tasks = tasks;
+        _events = events;
+        _limits = ConnectionLimits.From(settings);
+        ReceiveBudget = new ReceiveBudget(settings.TunnelBufferLimitBytes);
     }
 
     /// <summary>The message format the peer proxy understands (<c>-y</c>); V1 and V2 carry no connection ids.</summary>
@@ -37,7 +55,7 @@ internal abstract class TunnelSide : ITunnelSender
     /// <summary>The service id to put on the wire for <paramref name="service"/>.</summary>
     protected string WireServiceId(ServiceStreams service) => OmitsServiceIds ? string.Empty : service.ServiceId;
 
-    /// <summary>Raised when a local connection opens or closes.</summary>
+    /// <summary>Raised (off the I/O loops, in order) when a local connection opens or closes.</summary>
     public event Action<ConnectionEvent>? ConnectionChanged;
 
     public abstract TunnelMode Mode { get; }
@@ -47,6 +65,21 @@ internal abstract class TunnelSide : ITunnelSender
 
     /// <summary>True while a link is attached.</summary>
     public bool IsLinked => _link is not null;
+
+    /// <summary>The bytes all connections hold for their sockets (tunnel_buffer_limit_bytes).</summary>
+    public ReceiveBudget ReceiveBudget { get; }
+
+    /// <summary>Connections not yet fully closed (closing ones included).</summary>
+    public int LiveConnections
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _live.Count;
+            }
+        }
+    }
 
     /// <summary>Sets the resolved service mappings (once, at start).</summary>
     public void Configure(IReadOnlyDictionary<string, ServiceMapping> services)
@@ -74,22 +107,33 @@ internal abstract class TunnelSide : ITunnelSender
     }
 
     /// <summary>A new WebSocket link is up.</summary>
-    public void AttachLink(ITunnelSender link, ProtocolVersion version)
+    public void AttachLink(TunnelLink link, ProtocolVersion version)
     {
         Version = version;
         _link = link;
     }
 
-    /// <summary>The link is gone: every stream is invalid, every local connection closes (after flushing).</summary>
+    /// <summary>The link is gone: every stream is invalid, every local connection is cut (RST: what the peer sent last may be lost).</summary>
     public void DetachLink(string reason)
     {
         _link = null;
-        CloseEverything(reason);
+        List<LocalConnection> ended;
+        lock (Gate)
+        {
+            ended = _services.Values.SelectMany(s => s.EndStream()).ToList();
+        }
+
+        AbortAll(ended, reason);
     }
 
-    /// <summary>Stop: tell the peer every connection is ending, then close them all.</summary>
-    public async Task ResetAllAsync(string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stop: tell the peer every connection is ending, let each connection write what it has
+    /// received (FIN) until <paramref name="flushDeadline"/>, then cut the rest (RST: their
+    /// clients did not get everything). Returns once every connection is closed.
+    /// </summary>
+    public async Task CloseAllAsync(string reason, TimeSpan flushDeadline)
     {
+        List<LocalConnection> ended;
         List<Message> resets;
         lock (Gate)
         {
@@ -99,14 +143,37 @@ internal abstract class TunnelSide : ITunnelSender
                     ? s.Connections.Keys.Select(id => Messages.ConnectionReset(s.ActiveStreamId, WireServiceId(s), id))
                     : new[] { Messages.StreamReset(s.ActiveStreamId, WireServiceId(s)) })
                 .ToList();
+            ended = _services.Values.SelectMany(s => s.EndStream()).ToList();
         }
 
-        foreach (var reset in resets)
+        resets.ForEach(r => TryPost(r));
+        CloseAll(ended, reason);
+
+        var closing = LiveSnapshot();
+        var flushed = Task.WhenAll(closing.Select(c => c.Closed));
+        if (await Task.WhenAny(flushed, Task.Delay(flushDeadline)).ConfigureAwait(false) != flushed)
         {
-            await SendAsync(reset, cancellationToken).ConfigureAwait(false);
+            AbortAll(LiveSnapshot().Where(c => !c.Closed.IsCompleted).ToList(), $"{reason}; data was still waiting for the local client");
         }
 
-        CloseEverything(reason);
+        await Task.WhenAll(LiveSnapshot().Select(c => c.Closed)).ConfigureAwait(false);
+    }
+
+    /// <summary>Cuts every connection at once (RST), e.g. when a stop's deadline has passed.</summary>
+    public void AbortEverything(string reason)
+    {
+        lock (Gate)
+        {
+            foreach (var service in _services.Values)
+            {
+                service.EndStream();
+            }
+        }
+
+        foreach (var connection in LiveSnapshot())
+        {
+            connection.AbortFromTunnel(reason);
+        }
     }
 
     /// <summary>Every live connection.</summary>
@@ -118,14 +185,17 @@ internal abstract class TunnelSide : ITunnelSender
         }
     }
 
-    /// <summary>Handles one message received from the service; takes ownership of its pooled payload buffer.</summary>
-    public async ValueTask OnMessageAsync(Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles one message received from the service, on the link's receive loop; owns
+    /// <paramref name="payload"/> from here. Never waits.
+    /// </summary>
+    public void OnMessage(Message message, PooledPayload? payload)
     {
         var check = MessageRules.CheckReceivedByProxy(message, Mode);
         if (check.Outcome != MessageOutcome.Accept || message.Type != Message.Types.Type.Data)
         {
-            PooledPayload.Return(rentedPayload);
-            rentedPayload = null;
+            payload?.Dispose();
+            payload = null;
         }
 
         if (check.Outcome == MessageOutcome.Ignore)
@@ -143,7 +213,7 @@ internal abstract class TunnelSide : ITunnelSender
         switch (message.Type)
         {
             case Message.Types.Type.Data:
-                await OnDataAsync(message, rentedPayload, cancellationToken).ConfigureAwait(false);
+                OnData(message, payload);
                 break;
             case Message.Types.Type.StreamReset:
                 OnStreamReset(message);
@@ -153,7 +223,7 @@ internal abstract class TunnelSide : ITunnelSender
                 break;
             case Message.Types.Type.SessionReset:
                 Logger.LogInformation("The service reset the session; closing every connection.");
-                CloseEverything("session reset by the service");
+                DetachStreams("session reset by the service");
                 break;
             case Message.Types.Type.StreamStart:
                 OnStreamStart(message);
@@ -173,30 +243,16 @@ internal abstract class TunnelSide : ITunnelSender
     /// <summary>Destination only.</summary>
     protected virtual void OnConnectionStart(Message message) { }
 
-    /// <summary>Queues a message on the current link. Fails quietly when there is none.</summary>
-    public async ValueTask SendAsync(Message message, CancellationToken cancellationToken)
+    /// <summary>Queues a control message on the current link without waiting; false when there is none.</summary>
+    protected bool TryPost(Message message)
     {
-        var link = _link;
-        if (link is null)
+        if (_link is { } link && link.TryPost(message))
         {
-            throw new ChannelClosedException("The tunnel is not connected.");
+            return true;
         }
 
-        await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Queues a DATA message wrapping a pooled buffer; the buffer is returned even when the link is gone.</summary>
-    public ValueTask SendPooledAsync(Message message, byte[] rentedPayload, Action? written, CancellationToken cancellationToken)
-    {
-        var link = _link;
-        if (link is null)
-        {
-            PooledPayload.Return(rentedPayload);
-            written?.Invoke();
-            throw new ChannelClosedException("The tunnel is not connected.");
-        }
-
-        return link.SendPooledAsync(message, rentedPayload, written, cancellationToken);
+        Logger.LogDebug("Not sent, the tunnel is down: {Type} for stream {StreamId}", message.Type, message.StreamId);
+        return false;
     }
 
     /// <summary>Finds the state of the service a message names ("" or unknown with one service = that one).</summary>
@@ -210,44 +266,76 @@ internal abstract class TunnelSide : ITunnelSender
         return serviceId.Length == 0 && _services.Count == 1 ? _services.Values.First() : null;
     }
 
-    /// <summary>Makes and registers a connection; the caller attaches its socket.</summary>
-    protected LocalConnection AddConnection(ServiceStreams service, uint connectionId)
+    /// <summary>
+    /// Makes and registers a connection on the current link (null when there is none); the caller
+    /// attaches its socket. Called under <see cref="Gate"/>.
+    /// </summary>
+    protected LocalConnection? AddConnection(ServiceStreams service, uint connectionId)
     {
+        if (_link is not { } link)
+        {
+            return null;
+        }
+
         var key = new ConnectionKey(service.ServiceId, service.ActiveStreamId, connectionId);
-        var connection = new LocalConnection(
-            key, WireServiceId(service), service.UsesConnectionIds, this, _sendBudget, OnLocalEnd,
-            Math.Min(Settings.TcpReadBufferSize, Settings.MaxPayloadSize), Settings.ConnectionBufferLimitBytes,
-            TimeSpan.FromMilliseconds(Settings.ConnectionStallTimeoutMs), Logger);
+        var connection = new LocalConnection(key, WireServiceId(service), service.UsesConnectionIds, link, ReceiveBudget, _limits, OnLocalEnd, Logger);
         service.Connections[connectionId] = connection;
+        service.LiveConnections++;
+        _live.Add(connection);
+        connection.Closed.ContinueWith(_ => Forget(connection, service), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return connection;
     }
 
-    /// <summary>Reports a new connection to subscribers.</summary>
-    protected void Announce(LocalConnection connection, string kind, string? reason = null) =>
-        ConnectionChanged?.Invoke(new ConnectionEvent(kind, connection.Snapshot(), reason));
-
-    /// <summary>Sends without waiting for the result; the link may already be gone.</summary>
-    protected void SendInBackground(Message message)
+    /// <summary>Starts relaying on <paramref name="socket"/>; the connection's task belongs to the session.</summary>
+    protected bool Attach(LocalConnection connection, System.Net.Sockets.Socket socket)
     {
-        _ = SendQuietlyAsync(message);
+        if (connection.Attach(socket) is not { } running)
+        {
+            return false;
+        }
+
+        Tasks.Track(running);
+        return true;
     }
 
-    private async Task SendQuietlyAsync(Message message)
+    /// <summary>Reports a connection event to subscribers, off the calling loop.</summary>
+    protected void Announce(LocalConnection connection, string kind, string? reason = null)
     {
+        var change = new ConnectionEvent(kind, connection.Snapshot(), reason);
+        _events.Post(() => ConnectionChanged?.Invoke(change));
+    }
+
+    /// <summary>
+    /// The progress check: every <c>connection_stall_timeout_ms</c> / 4 (at most 1 s), resets the
+    /// connections whose socket took nothing for the stall timeout while data waited.
+    /// </summary>
+    public async Task CheckProgressAsync(CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(Settings.ConnectionStallTimeoutMs / 4, 20, 1000));
+        using var timer = new PeriodicTimer(period);
         try
         {
-            await SendAsync(message, CancellationToken.None).ConfigureAwait(false);
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                long now = Environment.TickCount64;
+                foreach (var connection in LiveSnapshot())
+                {
+                    connection.ResetIfStalled(now);
+                }
+            }
         }
-        catch (ChannelClosedException)
+        catch (OperationCanceledException)
         {
-            Logger.LogDebug("Not sent, the tunnel is down: {Type} for stream {StreamId}", message.Type, message.StreamId);
+            // The session ended.
         }
     }
 
-    /// <summary>A local connection ended on its own: tell the peer, forget it.</summary>
+    /// <summary>A local connection ended on its own (or by the policy): tell the peer, forget it.</summary>
     private void OnLocalEnd(LocalConnection connection, string reason)
     {
         Message? reset = null;
+        List<LocalConnection>? streamEnded = null;
         lock (Gate)
         {
             var service = FindService(connection.Key.ServiceId);
@@ -262,21 +350,39 @@ internal abstract class TunnelSide : ITunnelSender
                 else
                 {
                     reset = Messages.StreamReset(service.ActiveStreamId, WireServiceId(service));
-                    service.EndStream().ForEach(c => c.CloseFromTunnel("its stream ended"));
+                    streamEnded = service.EndStream();
                 }
             }
         }
 
         if (reset is not null)
         {
-            SendInBackground(reset);
+            TryPost(reset);
+        }
+
+        if (streamEnded is not null)
+        {
+            CloseAll(streamEnded, "its stream ended");
         }
 
         Logger.LogInformation("Connection {Key} closed: {Reason}", connection.Key, reason);
         Announce(connection, "Closed", reason);
     }
 
-    private async ValueTask OnDataAsync(Message message, byte[]? rentedPayload, CancellationToken cancellationToken)
+    private void Forget(LocalConnection connection, ServiceStreams service)
+    {
+        lock (Gate)
+        {
+            _live.Remove(connection);
+            service.LiveConnections--;
+            if (service.Connections.TryGetValue(connection.Key.ConnectionId, out var current) && ReferenceEquals(current, connection))
+            {
+                service.Connections.Remove(connection.Key.ConnectionId);
+            }
+        }
+    }
+
+    private void OnData(Message message, PooledPayload? payload)
     {
         LocalConnection? target = null;
         lock (Gate)
@@ -288,15 +394,59 @@ internal abstract class TunnelSide : ITunnelSender
             }
         }
 
-        if (target is null)
+        if (target is null || payload is null)
         {
-            PooledPayload.Return(rentedPayload);
-            Logger.LogTrace("Dropped stale DATA for {Service} stream {StreamId} connection {ConnectionId}",
-                message.ServiceId, message.StreamId, message.ConnectionId);
+            payload?.Dispose();
+            if (target is null)
+            {
+                Logger.LogTrace("Dropped stale DATA for {Service} stream {StreamId} connection {ConnectionId}",
+                    message.ServiceId, message.StreamId, message.ConnectionId);
+            }
+
             return;
         }
 
-        await target.DeliverAsync(message.Payload.Memory, rentedPayload, cancellationToken).ConfigureAwait(false);
+        var outcome = target.Deliver(payload);
+        if (outcome == DeliveryOutcome.TunnelFull)
+        {
+            var furthest = FurthestBehind();
+            if (furthest is not null && !ReferenceEquals(furthest, target))
+            {
+                furthest.Reset($"the tunnel's receive buffers are full ({ReceiveBudget.Limit} bytes, tunnel_buffer_limit_bytes) and its client is the furthest behind ({furthest.QueuedBytes} bytes)");
+                outcome = target.Deliver(payload);
+            }
+        }
+
+        switch (outcome)
+        {
+            case DeliveryOutcome.Queued:
+                return;
+            case DeliveryOutcome.ConnectionFull:
+                target.Reset($"its client is more than {_limits.BufferLimitBytes} bytes behind (connection_buffer_limit_bytes)");
+                break;
+            case DeliveryOutcome.TunnelFull:
+                target.Reset($"the tunnel's receive buffers are full ({ReceiveBudget.Limit} bytes, tunnel_buffer_limit_bytes) and its client is the furthest behind");
+                break;
+        }
+
+        payload.Dispose();
+    }
+
+    private LocalConnection? FurthestBehind()
+    {
+        LocalConnection? furthest = null;
+        long most = 0;
+        foreach (var connection in LiveSnapshot())
+        {
+            long queued = connection.QueuedBytes;
+            if (queued > most)
+            {
+                most = queued;
+                furthest = connection;
+            }
+        }
+
+        return furthest;
     }
 
     private void OnStreamReset(Message message)
@@ -362,12 +512,13 @@ internal abstract class TunnelSide : ITunnelSender
 
         if (ended is not null)
         {
-            SendInBackground(Messages.StreamReset(message.StreamId, message.ServiceId));
-            CloseAll(ended, "protocol violation on the stream");
+            TryPost(Messages.StreamReset(message.StreamId, message.ServiceId));
+            AbortAll(ended, "protocol violation on the stream");
         }
     }
 
-    protected void CloseEverything(string reason)
+    /// <summary>Every stream is gone at the peer (SESSION_RESET): cut every connection.</summary>
+    private void DetachStreams(string reason)
     {
         List<LocalConnection> ended;
         lock (Gate)
@@ -375,9 +526,10 @@ internal abstract class TunnelSide : ITunnelSender
             ended = _services.Values.SelectMany(s => s.EndStream()).ToList();
         }
 
-        CloseAll(ended, reason);
+        AbortAll(ended, reason);
     }
 
+    /// <summary>Normal end from the tunnel: each connection writes what it has, then FIN.</summary>
     protected void CloseAll(List<LocalConnection> connections, string reason)
     {
         foreach (var connection in connections)
@@ -385,6 +537,29 @@ internal abstract class TunnelSide : ITunnelSender
             connection.CloseFromTunnel(reason);
             Logger.LogInformation("Connection {Key} closed: {Reason}", connection.Key, reason);
             Announce(connection, "Closed", reason);
+        }
+    }
+
+    /// <summary>Broken end from the tunnel: each connection is cut at once with RST.</summary>
+    protected void AbortAll(List<LocalConnection> connections, string reason)
+    {
+        foreach (var connection in connections)
+        {
+            bool wasOpen = !connection.IsEnding;
+            connection.AbortFromTunnel(reason);
+            if (wasOpen)
+            {
+                Logger.LogInformation("Connection {Key} reset: {Reason}", connection.Key, reason);
+                Announce(connection, "Closed", reason);
+            }
+        }
+    }
+
+    private List<LocalConnection> LiveSnapshot()
+    {
+        lock (Gate)
+        {
+            return _live.ToList();
         }
     }
 }

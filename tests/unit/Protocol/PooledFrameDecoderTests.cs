@@ -365,7 +365,10 @@ public class PooledFrameDecoderTests
             var copy = message.Clone();
             copy.Payload = ByteString.CopyFrom(message.Payload.Span); // the rented buffer goes back to the pool
             decoded.Add(copy);
-            PooledPayload.Return(rented);
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
 
         Assert.Equal(0, pooled.Length);

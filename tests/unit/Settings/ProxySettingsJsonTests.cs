@@ -155,7 +155,7 @@ public class ProxySettingsJsonTests
         Assert.Equal(JsonValueKind.Object, proxy.GetProperty("region_endpoint_overrides").ValueKind);
         Assert.Equal("-1", proxy.GetProperty("websocket").GetProperty("connect_retry_count").GetString());
         Assert.Equal("true", proxy.GetProperty("websocket").GetProperty("reconnect_on_data_error").GetString());
-        Assert.Equal("4194304", proxy.GetProperty("awstunnel").GetProperty("connection_buffer_limit_bytes").GetString());
+        Assert.Equal("16777216", proxy.GetProperty("awstunnel").GetProperty("connection_buffer_limit_bytes").GetString());
     }
 
     [Fact]

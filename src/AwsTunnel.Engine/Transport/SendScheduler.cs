@@ -1,0 +1,246 @@
+using System.Threading.Channels;
+
+namespace AwsTunnel.Engine.Transport;
+
+/// <summary>
+/// What a link sends, in what order: the one place where connections take turns for the
+/// WebSocket (as Kestrel's Http2FrameWriter takes turns among its streams' output producers).
+/// <para>
+/// Frames go out in the order they are posted; that keeps each connection's frames in order
+/// (its STREAM_START before its DATA, its last DATA before its reset). Data producers take
+/// turns before they read: a producer waits for a turn (<see cref="WaitTurnAsync"/>), reads one
+/// frame's worth from its socket, and posts it in that turn (<see cref="PostInTurn"/>). At most
+/// <c>turns</c> frames are granted and not yet taken by the send loop, so the bytes waiting to
+/// be sent are bounded by turns × frame size whatever the number of connections. Turns are
+/// granted first come, first served from an explicit queue; a producer asks again after each
+/// frame, so busy producers alternate (round-robin) and a newly active one waits at most for
+/// the frames already granted. Control messages (starts, resets) never wait for a turn: they
+/// are small and few, and a tunnel event must never wait behind bulk data.
+/// </para>
+/// <para>Thread-safe: every operation takes one short lock, so any party may drop what is queued.</para>
+/// </summary>
+internal sealed class SendScheduler
+{
+    private readonly object _gate = new();
+    private readonly Queue<(OutgoingFrame Frame, bool InTurn)> _queue = new();
+    private readonly Queue<TaskCompletionSource> _waiters = new();
+    private readonly int _turns;
+    private int _turnsOut;
+    private bool _closed;
+    private TaskCompletionSource? _takeWaiter;
+
+    /// <param name="turns">How many frames may be granted and not yet taken by the send loop.</param>
+    public SendScheduler(int turns) => _turns = Math.Max(1, turns);
+
+    /// <summary>Frames posted and not yet taken.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Waits for this producer's turn to post one frame.</summary>
+    /// <exception cref="ChannelClosedException">the link is closed.</exception>
+    public Task WaitTurnAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return Task.FromException(Closed());
+            }
+
+            if (_waiters.Count == 0 && _turnsOut < _turns)
+            {
+                _turnsOut++;
+                return Task.CompletedTask;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+        }
+
+        return cancellationToken.CanBeCanceled ? WaitAsync(waiter, cancellationToken) : waiter.Task;
+    }
+
+    /// <summary>Posts a frame in the caller's turn. The scheduler owns the frame from here, even when this throws.</summary>
+    /// <exception cref="ChannelClosedException">the link is closed (the frame was dropped).</exception>
+    public void PostInTurn(OutgoingFrame frame)
+    {
+        lock (_gate)
+        {
+            if (!_closed)
+            {
+                _queue.Enqueue((frame, true));
+                SignalTaker();
+                return;
+            }
+
+            ReturnTurnLocked();
+        }
+
+        frame.Dispose();
+        throw Closed();
+    }
+
+    /// <summary>Gives back a turn that was granted but will not be used (the read failed or found the end).</summary>
+    public void ReturnTurn()
+    {
+        lock (_gate)
+        {
+            ReturnTurnLocked();
+        }
+    }
+
+    /// <summary>Posts a control message without waiting for a turn. False (and the frame dropped) once the link is closed.</summary>
+    public bool TryPost(OutgoingFrame frame)
+    {
+        lock (_gate)
+        {
+            if (!_closed)
+            {
+                _queue.Enqueue((frame, false));
+                SignalTaker();
+                return true;
+            }
+        }
+
+        frame.Dispose();
+        return false;
+    }
+
+    /// <summary>The send loop: takes the next frame; a frame posted in turn frees its turn for the next producer.</summary>
+    public bool TryTake(out OutgoingFrame frame)
+    {
+        lock (_gate)
+        {
+            if (!_queue.TryDequeue(out var next))
+            {
+                frame = default;
+                return false;
+            }
+
+            if (next.InTurn)
+            {
+                ReturnTurnLocked();
+            }
+
+            frame = next.Frame;
+            return true;
+        }
+    }
+
+    /// <summary>The send loop: waits until a frame is queued (true) or the scheduler is closed and empty (false).</summary>
+    public async ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_gate)
+            {
+                if (_queue.Count > 0)
+                {
+                    return true;
+                }
+
+                if (_closed)
+                {
+                    return false;
+                }
+
+                _takeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                waiter = _takeWaiter;
+            }
+
+            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>No more frames are accepted; producers waiting for a turn fail. What is queued may still be taken.</summary>
+    public void Close()
+    {
+        List<TaskCompletionSource> waiters;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            waiters = _waiters.ToList();
+            _waiters.Clear();
+            SignalTaker();
+        }
+
+        foreach (var waiter in waiters)
+        {
+            waiter.TrySetException(Closed());
+        }
+    }
+
+    /// <summary>Drops every queued frame (their pooled buffers go back); returns how many.</summary>
+    public int DropAll()
+    {
+        List<OutgoingFrame> dropped = new();
+        lock (_gate)
+        {
+            while (_queue.TryDequeue(out var next))
+            {
+                if (next.InTurn)
+                {
+                    ReturnTurnLocked();
+                }
+
+                dropped.Add(next.Frame);
+            }
+        }
+
+        dropped.ForEach(f => f.Dispose());
+        return dropped.Count;
+    }
+
+    private void ReturnTurnLocked()
+    {
+        _turnsOut--;
+        while (_turnsOut < _turns && _waiters.TryDequeue(out var waiter))
+        {
+            // A waiter whose wait was cancelled is skipped: its turn goes to the next one.
+            if (waiter.TrySetResult())
+            {
+                _turnsOut++;
+            }
+        }
+    }
+
+    private void SignalTaker()
+    {
+        var waiter = _takeWaiter;
+        _takeWaiter = null;
+        waiter?.TrySetResult();
+    }
+
+    private async Task WaitAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(static w => ((TaskCompletionSource)w!).TrySetCanceled(), waiter))
+        {
+            try
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                throw;
+            }
+        }
+    }
+
+    private static ChannelClosedException Closed() => new("The tunnel's WebSocket is closed.");
+}

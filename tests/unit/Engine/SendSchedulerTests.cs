@@ -1,0 +1,100 @@
+using System.Threading.Channels;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Transport;
+using AwsTunnel.Tests.Support;
+
+namespace AwsTunnel.Tests.Engine;
+
+/// <summary>The link's scheduler: bounded turns, granted in the order asked, so busy producers alternate.</summary>
+public class SendSchedulerTests
+{
+    [Fact]
+    public async Task At_most_the_given_number_of_turns_are_out_until_the_send_loop_takes_a_frame()
+    {
+        var scheduler = new SendScheduler(turns: 2);
+        await scheduler.WaitTurnAsync(CancellationToken.None);
+        await scheduler.WaitTurnAsync(CancellationToken.None);
+        scheduler.PostInTurn(Frame(1));
+        var third = scheduler.WaitTurnAsync(CancellationToken.None);
+        Assert.False(third.IsCompleted);
+
+        Assert.True(scheduler.TryTake(out var taken));
+        Assert.Equal(1, taken.Message.StreamId);
+        await third.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Turns_alternate_between_producers_that_keep_asking()
+    {
+        var scheduler = new SendScheduler(turns: 1);
+        var order = new List<int>();
+        async Task ProduceAsync(int id, int frames)
+        {
+            for (int i = 0; i < frames; i++)
+            {
+                await scheduler.WaitTurnAsync(CancellationToken.None);
+                scheduler.PostInTurn(Frame(id));
+            }
+        }
+
+        var a = ProduceAsync(1, 4);
+        var b = ProduceAsync(2, 4);
+        var c = ProduceAsync(3, 4);
+        while (order.Count < 12)
+        {
+            await Eventually.TrueAsync(() => scheduler.Count > 0, "a frame to be posted", 10000);
+            Assert.True(scheduler.TryTake(out var frame));
+            order.Add(frame.Message.StreamId);
+        }
+
+        await Task.WhenAll(a, b, c).WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The first producer got the free turn at once and asked again before the others asked;
+        // from then on, while all three have frames, every round of three holds each producer once.
+        Assert.Equal(1, order[0]);
+        for (int i = 1; i + 3 <= 10; i += 3)
+        {
+            Assert.Equal(new[] { 1, 2, 3 }, order.Skip(i).Take(3).Order());
+        }
+    }
+
+    [Fact]
+    public async Task Control_frames_never_wait_for_a_turn_and_keep_their_place_in_the_order()
+    {
+        var scheduler = new SendScheduler(turns: 1);
+        await scheduler.WaitTurnAsync(CancellationToken.None);
+        scheduler.PostInTurn(Frame(1));
+        Assert.True(scheduler.TryPost(new OutgoingFrame(Messages.StreamReset(2, "S"))));
+        Assert.True(scheduler.TryTake(out var first));
+        Assert.True(scheduler.TryTake(out var second));
+        Assert.Equal(Message.Types.Type.Data, first.Message.Type);
+        Assert.Equal(Message.Types.Type.StreamReset, second.Message.Type);
+    }
+
+    [Fact]
+    public async Task Closing_fails_the_producers_waiting_for_a_turn()
+    {
+        var scheduler = new SendScheduler(turns: 1);
+        await scheduler.WaitTurnAsync(CancellationToken.None);
+        var waiting = scheduler.WaitTurnAsync(CancellationToken.None);
+        scheduler.Close();
+        await Assert.ThrowsAsync<ChannelClosedException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Throws<ChannelClosedException>(() => scheduler.PostInTurn(Frame(1)));
+    }
+
+    [Fact]
+    public async Task A_cancelled_wait_gives_its_turn_to_the_next_producer()
+    {
+        var scheduler = new SendScheduler(turns: 1);
+        await scheduler.WaitTurnAsync(CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = scheduler.WaitTurnAsync(cancel.Token);
+        var next = scheduler.WaitTurnAsync(CancellationToken.None);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        scheduler.ReturnTurn();
+        await next.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static OutgoingFrame Frame(int streamId) => new(Messages.Data(streamId, "S", 1, Google.Protobuf.ByteString.CopyFromUtf8("x")));
+}
