@@ -28,8 +28,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('AWS', 'IoT', 'SecureTunneling', 'Tunnel', 'LocalProxy', 'SSH', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ProjectUri   = 'https://github.com/awstunnel/AwsTunnel.PowerShell'
-            LicenseUri   = 'https://github.com/awstunnel/AwsTunnel.PowerShell/blob/main/LICENSE'
             ReleaseNotes = 'First release: Start-TunnelSource/Destination as jobs, local tunneling service, stream objects.'
         }
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using AwsTunnel.Engine.Tunnel;
 
 namespace AwsTunnel.PowerShell;
@@ -15,8 +16,8 @@ public abstract class TunnelConnectionRecord
         ServiceId = info.ServiceId;
         StreamId = info.StreamId;
         ConnectionId = info.ConnectionId;
-        LocalEndPoint = info.LocalEndPoint?.ToString();
-        RemoteEndPoint = info.RemoteEndPoint?.ToString();
+        LocalEndPoint = Describe(info.LocalEndPoint);
+        RemoteEndPoint = Describe(info.RemoteEndPoint);
         BytesFromTunnel = info.BytesFromTunnel;
         BytesToTunnel = info.BytesToTunnel;
         Started = info.Started;
@@ -51,4 +52,10 @@ public abstract class TunnelConnectionRecord
 
     /// <summary>When the connection opened.</summary>
     public DateTimeOffset Started { get; }
+
+    // Dual-mode sockets report IPv4 peers as [::ffff:a.b.c.d]:port; users typed and expect a.b.c.d:port.
+    private static string? Describe(EndPoint? endPoint) =>
+        endPoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip
+            ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port).ToString()
+            : endPoint?.ToString();
 }

@@ -26,8 +26,9 @@ public sealed class ModuleManifestTests : IDisposable
         Assert.Equal(new Version(7, 4), module.PowerShellVersion);
         Assert.Contains("Core", module.CompatiblePSEditions);
         Assert.Equal(Cmdlets, module.ExportedCmdlets.Keys.Order(StringComparer.Ordinal));
-        Assert.NotNull(module.ProjectUri);
-        Assert.NotNull(module.LicenseUri);
+        // No invented project or license address: the Gallery shows none rather than a wrong one.
+        Assert.Null(module.ProjectUri);
+        Assert.Null(module.LicenseUri);
         Assert.Contains("SecureTunneling", module.Tags);
     }
 
