@@ -16,11 +16,21 @@ internal static class FlagValues
 
     /// <summary><c>V1</c>, <c>V2</c> or <c>V3</c>, any case.</summary>
     /// <exception cref="UsageException">anything else.</exception>
-    public static ProtocolVersion ParseProtocolVersion(string text, string flag) => text.Trim().ToUpperInvariant() switch
+    public static ProtocolVersion ParseProtocolVersion(string text, string flag) =>
+        TryParseProtocolVersion(text, out var version)
+            ? version
+            : throw new UsageException($"{flag} '{text}' is not a protocol version. Give V1, V2 or V3.");
+
+    /// <summary><c>V1</c>, <c>V2</c> or <c>V3</c>, any case; false for anything else.</summary>
+    public static bool TryParseProtocolVersion(string text, out ProtocolVersion version)
     {
-        "V1" => ProtocolVersion.V1,
-        "V2" => ProtocolVersion.V2,
-        "V3" => ProtocolVersion.V3,
-        _ => throw new UsageException($"{flag} '{text}' is not a protocol version. Give V1, V2 or V3."),
-    };
+        (bool known, version) = text.Trim().ToUpperInvariant() switch
+        {
+            "V1" => (true, ProtocolVersion.V1),
+            "V2" => (true, ProtocolVersion.V2),
+            "V3" => (true, ProtocolVersion.V3),
+            _ => (false, ProtocolVersion.V3),
+        };
+        return known;
+    }
 }

@@ -7,15 +7,27 @@ using Microsoft.Extensions.Logging;
 namespace AwsTunnel.Cli;
 
 /// <summary>
-/// The proxy's flags as typed, and their translation into <see cref="TunnelOptions"/>.
-/// Every rule a flag breaks becomes a <see cref="UsageException"/> naming the flag.
+/// The proxy's flags as typed, and their translation into <see cref="TunnelOptions"/> through
+/// the engine's <see cref="OptionResolver"/> (flags &gt; <c>--config</c> file &gt; environment).
+/// Every rule an input breaks becomes a <see cref="UsageException"/> naming where it came from.
 /// Tokens never appear in a message.
 /// </summary>
 internal sealed record ProxyArguments
 {
-    public const string AccessTokenVariable = "AWSIOT_TUNNEL_ACCESS_TOKEN";
-    public const string RegionVariable = "AWSIOT_TUNNEL_REGION";
-    public const string EndpointVariable = "AWSIOT_TUNNEL_ENDPOINT";
+    public const string AccessTokenVariable = TunnelEnvironment.AccessTokenVariable;
+    public const string RegionVariable = TunnelEnvironment.TunnelRegionVariable;
+    public const string EndpointVariable = TunnelEnvironment.EndpointVariable;
+
+    // The long option names, as the reference's --config file spells them.
+    private const string SourceListenPort = "source-listen-port";
+    private const string DestinationApp = "destination-app";
+    private const string ModeKey = "mode";
+    private const string LocalBindAddress = "local-bind-address";
+    private const string CaPathKey = "capath";
+    private const string VerboseKey = "verbose";
+    private const string DestinationClientTypeKey = "destination-client-type";
+    private const string ConfigDir = "config-dir";
+    private const string SettingsJsonKey = "settings-json";
 
     public string? AccessToken { get; init; }
     public string? ClientToken { get; init; }
@@ -33,179 +45,180 @@ internal sealed record ProxyArguments
     /// <summary>--config FILE: the reference's file of <c>option = value</c> lines.</summary>
     public string? ConfigPath { get; init; }
 
-    /// <summary>--config-dir DIR: service mappings; null = the default directory beside the binary, if it exists.</summary>
+    /// <summary>--config-dir DIR: service mappings; null = <c>./config</c> in <see cref="WorkingDirectory"/>, if it exists.</summary>
     public string? ConfigDirectory { get; init; }
 
     /// <summary>--settings-json FILE: the fine-grained settings.</summary>
     public string? SettingsJson { get; init; }
 
-    /// <summary>Where the default service configuration directory is looked for; tests point it elsewhere.</summary>
-    public string BaseDirectory { get; init; } = AppContext.BaseDirectory;
+    /// <summary>Where the default <c>config</c> directory is looked for: the working directory, as the reference does; tests point it elsewhere.</summary>
+    public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
 
-    /// <summary>The options given as flags, by their long names (only those given).</summary>
-    private Dictionary<string, string> FlagValuesByName()
+    /// <summary>The flags that were given, each named as the user typed it (short/long form).</summary>
+    private IEnumerable<(string Key, string? Value, string Flag)> Flags()
     {
-        var flags = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Add(string key, string? value)
-        {
-            if (value is not null)
-            {
-                flags[key] = value;
-            }
-        }
-
-        Add("access-token", string.IsNullOrWhiteSpace(AccessToken) ? null : AccessToken);
-        Add("client-token", ClientToken);
-        Add("region", string.IsNullOrWhiteSpace(Region) ? null : Region);
-        Add("proxy-endpoint", string.IsNullOrWhiteSpace(Endpoint) ? null : Endpoint);
-        Add("source-listen-port", SourcePorts);
-        Add("destination-app", DestinationApps);
-        Add("mode", Mode);
-        Add("local-bind-address", BindAddress);
-        Add("capath", CaPath);
-        Add("verbose", Verbose);
-        Add("destination-client-type", DestinationClientType);
-        Add("config-dir", ConfigDirectory);
-        Add("settings-json", SettingsJson);
-        if (NoSslHostVerify)
-        {
-            flags[ConfigFile.NoSslHostVerify] = "true";
-        }
-
-        return flags;
+        yield return (OptionResolver.AccessToken, AccessToken, "-t/--access-token");
+        yield return (OptionResolver.ClientToken, ClientToken, "-i/--client-token");
+        yield return (OptionResolver.Region, Region, "-r/--region");
+        yield return (OptionResolver.Endpoint, Endpoint, "-e/--proxy-endpoint");
+        yield return (SourceListenPort, SourcePorts, "-s/--source-listen-port");
+        yield return (DestinationApp, DestinationApps, "-d/--destination-app");
+        yield return (ModeKey, Mode, "-m/--mode");
+        yield return (LocalBindAddress, BindAddress, "-b/--local-bind-address");
+        yield return (CaPathKey, CaPath, "-c/--capath");
+        yield return (VerboseKey, Verbose, "-v/--verbose");
+        yield return (DestinationClientTypeKey, DestinationClientType, "-y/--destination-client-type");
+        yield return (ConfigDir, ConfigDirectory, "--config-dir");
+        yield return (SettingsJsonKey, SettingsJson, "--settings-json");
+        yield return (ConfigFile.NoSslHostVerify, NoSslHostVerify ? "true" : null, "-k/--no-ssl-host-verify");
     }
 
     /// <summary>
-    /// Applies <see cref="ConfigPath"/>: options the flags leave out are taken from the file
-    /// (flags &gt; config file &gt; environment; the environment is applied later, per option).
+    /// Every source of the options: the flags, the <c>--config</c> file (if any), then the
+    /// environment. The verbosity is settled after this, so <paramref name="logger"/> runs at the flag's level.
     /// </summary>
-    /// <exception cref="UsageException">the file is missing or malformed (the message names the file and line).</exception>
-    public ProxyArguments WithConfigFile(CliContext context, ILogger? logger)
+    /// <exception cref="UsageException">the config file is missing or malformed (the message names the file and line).</exception>
+    public OptionResolver ReadSources(CliContext context, ILogger? logger)
     {
-        if (ConfigPath is null)
+        var sources = new OptionResolver();
+        foreach (var (key, value, flag) in Flags())
         {
-            return this;
+            sources.Add(key, value, flag, OptionOrigin.Typed);
         }
 
-        IReadOnlyDictionary<string, OptionValue> merged;
-        try
+        if (ConfigPath is not null)
         {
-            var file = ConfigFile.Load(ConfigPath, logger);
-            merged = OptionPrecedence.Merge(FlagValuesByName(), file, ConfigPath, ReadEnvironment(context));
-        }
-        catch (SettingsException ex)
-        {
-            throw new UsageException(ex.Message, ex);
-        }
-
-        // Values from the environment are left to the per-option rules below, which name the variables.
-        string? Get(string key) =>
-            merged.TryGetValue(key, out var v) && (v.Source == OptionPrecedence.CommandLine || v.Source.StartsWith("config file ", StringComparison.Ordinal))
-                ? v.Value
-                : null;
-
-        if (Get("region") is not null && Get("proxy-endpoint") is not null && merged["region"].Source != merged["proxy-endpoint"].Source)
-        {
-            throw new UsageException(
-                $"a region (from {merged["region"].Source}) and an endpoint (from {merged["proxy-endpoint"].Source}) were both given; they are mutually exclusive. Remove one of them.");
+            try
+            {
+                sources.AddConfigFile(ConfigFile.Load(ConfigPath, logger), ConfigPath);
+            }
+            catch (SettingsException ex)
+            {
+                throw new UsageException(ex.Message, ex);
+            }
         }
 
-        return this with
-        {
-            AccessToken = Get("access-token"),
-            ClientToken = Get("client-token"),
-            Region = Get("region"),
-            Endpoint = Get("proxy-endpoint"),
-            SourcePorts = Get("source-listen-port"),
-            DestinationApps = Get("destination-app"),
-            Mode = Get("mode"),
-            BindAddress = Get("local-bind-address"),
-            CaPath = Get("capath"),
-            Verbose = Get("verbose"),
-            DestinationClientType = Get("destination-client-type"),
-            ConfigDirectory = Get("config-dir"),
-            SettingsJson = Get("settings-json"),
-            NoSslHostVerify = Get(ConfigFile.NoSslHostVerify) == "true",
-            ConfigPath = null,
-        };
+        return sources.AddEnvironment(TunnelEnvironment.Read(context.Variable));
     }
 
-    private static TunnelEnvironment ReadEnvironment(CliContext context) => TunnelEnvironment.Read(context.Variable);
+    /// <summary>The <c>-v</c> level from the flag or the config file; info when neither gives one.</summary>
+    /// <exception cref="UsageException">not a whole number from 0 to 65535.</exception>
+    public static LogLevel ResolveVerbosity(OptionResolver sources) =>
+        sources.Get(VerboseKey) is { } verbose ? CliLogging.ParseVerbosity(verbose.Value, verbose.Source) : CliLogging.ParseVerbosity(null);
 
-    /// <summary>Builds validated options; the environment fills in what the flags leave out.</summary>
-    /// <exception cref="UsageException">a flag or variable is wrong or missing.</exception>
-    public TunnelOptions ToTunnelOptions(CliContext context, ILoggerFactory loggerFactory)
+    /// <summary>True when the access token was typed on the command line, where other users can read it.</summary>
+    public static bool TokenOnCommandLine(OptionResolver sources) => sources.Get(OptionResolver.AccessToken)?.Origin == OptionOrigin.Typed;
+
+    /// <summary>True when <c>-k</c> (or <c>no-ssl-host-verify = true</c> in the config file) turned certificate checks off.</summary>
+    public static bool SkipsCertificateCheck(OptionResolver sources) => sources.Get(ConfigFile.NoSslHostVerify)?.Value == "true";
+
+    /// <summary>Reads the sources (<see cref="ReadSources"/>) and builds validated options from them.</summary>
+    /// <exception cref="UsageException">an input is wrong or missing.</exception>
+    public TunnelOptions ToTunnelOptions(CliContext context, ILoggerFactory loggerFactory) =>
+        ToTunnelOptions(ReadSources(context, loggerFactory.CreateLogger("AwsTunnel.Cli")), context, loggerFactory);
+
+    /// <summary>Builds validated options from <paramref name="sources"/>.</summary>
+    /// <exception cref="UsageException">an input is wrong or missing.</exception>
+    public TunnelOptions ToTunnelOptions(OptionResolver sources, CliContext context, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("AwsTunnel.Cli");
-        var settings = LoadSettings(logger);
-        var mode = ResolveMode();
-        var services = mode == TunnelMode.Source
-            ? ParseMappings(SourcePorts, "-s/--source-listen-port")
-            : ParseMappings(DestinationApps, "-d/--destination-app");
-        var configDirectoryServices = LoadConfigDirectory(logger);
-        if (mode == TunnelMode.Destination && services.Count == 0 && configDirectoryServices.Count == 0)
+        var settings = LoadSettings(sources.Get(SettingsJsonKey), logger);
+        var mode = ResolveMode(sources);
+        var mappings = sources.Get(mode == TunnelMode.Source ? SourceListenPort : DestinationApp);
+        var services = ParseMappings(mappings);
+        var configDirectoryServices = LoadConfigDirectory(sources.Get(ConfigDir), logger);
+        var bind = sources.Get(LocalBindAddress);
+        if (mode == TunnelMode.Destination && bind is not null)
         {
-            throw new UsageException("destination mode needs -d/--destination-app or a --config-dir with SERVICE=HOST:PORT lines: give the target, e.g. -d 22 or -d SSH1=127.0.0.1:22.");
+            // The reference's destination connects a target given as a port alone to the -b host.
+            logger.LogInformation("{Source} in destination mode: targets given as a port alone connect to {Host}.", bind.Source, bind.Value);
+            services = WithDefaultHost(services, bind.Value);
+            configDirectoryServices = WithDefaultHost(configDirectoryServices, bind.Value);
         }
 
-        var options = new TunnelOptions
+        if (mode == TunnelMode.Destination && services.Count == 0 && configDirectoryServices.Count == 0)
+        {
+            throw new UsageException("destination mode needs -d/--destination-app or a --config-dir (or ./config) with SERVICE=HOST:PORT lines: give the target, e.g. -d 22 or -d SSH1=127.0.0.1:22.");
+        }
+
+        var options = Usage(() => new TunnelOptions
         {
             Mode = mode,
-            ServiceUri = ResolveServiceUri(context, settings),
-            AccessToken = ResolveAccessToken(context),
-            ClientToken = ResolveClientToken(),
+            ServiceUri = sources.ResolveServiceUri(settings,
+                $"Give -r/--region (e.g. us-east-1) or -e/--proxy-endpoint, or set {RegionVariable} or {EndpointVariable}.", logger),
+            AccessToken = sources.ResolveAccessToken($"Set {AccessTokenVariable} (recommended) or give -t/--access-token."),
+            ClientToken = sources.ResolveClientToken(),
             Services = services,
-            BindAddress = ResolveBindAddress(mode),
-            DestinationClientType = ResolveDestinationClientType(mode),
-            CertificateAuthorityPath = ResolveCaPath(),
-            SkipCertificateCheck = NoSslHostVerify,
+            BindAddress = mode == TunnelMode.Source ? bind?.Value : null,
+            DestinationClientType = ResolveDestinationClientType(sources.Get(DestinationClientTypeKey), logger),
+            CertificateAuthorityPath = ResolveCaPath(sources.Get(CaPathKey)),
+            CertificateAuthorityOption = "-c/--capath",
+            SkipCertificateCheck = SkipsCertificateCheck(sources),
             ConfigDirectoryServices = configDirectoryServices,
-            WebProxy = ResolveWebProxy(context, logger),
+            WebProxy = WebProxyResolver.Resolve(null, null, direct: false, TunnelEnvironment.Read(context.Variable), logger),
             Settings = settings,
             LoggerFactory = loggerFactory,
-        };
+        });
 
+        Usage(options.Validate);
+        return options;
+    }
+
+    /// <summary>Runs <paramref name="build"/>; an <see cref="ArgumentException"/> (which names its input) is a usage error.</summary>
+    private static T Usage<T>(Func<T> build)
+    {
         try
         {
-            options.Validate();
+            return build();
         }
         catch (ArgumentException ex)
         {
             throw new UsageException(ex.Message, ex);
         }
-
-        return options;
     }
 
-    private ProxySettings LoadSettings(ILogger logger)
+    private static void Usage(Action check) => Usage(() =>
     {
-        if (string.IsNullOrWhiteSpace(SettingsJson))
+        check();
+        return true;
+    });
+
+    private static ProxySettings LoadSettings(OptionValue? path, ILogger logger)
+    {
+        if (path is null)
         {
             return ProxySettings.Default;
         }
 
         try
         {
-            return ProxySettingsJson.Load(SettingsJson, logger);
+            return ProxySettingsJson.Load(path.Value, logger);
         }
         catch (SettingsException ex)
         {
-            throw new UsageException($"--settings-json: {ex.Message}", ex);
+            throw new UsageException($"{path.Source}: {ex.Message}", ex);
         }
     }
 
-    private IReadOnlyList<ServiceMapping> LoadConfigDirectory(ILogger logger)
+    private IReadOnlyList<ServiceMapping> LoadConfigDirectory(OptionValue? given, ILogger logger)
     {
-        string? directory = ConfigDirectory;
-        if (string.IsNullOrWhiteSpace(directory))
+        string directory;
+        string source;
+        if (given is not null)
         {
-            string fallback = ServiceConfigDirectory.DefaultDirectory(BaseDirectory);
-            if (!Directory.Exists(fallback))
+            (directory, source) = (given.Value, given.Source);
+        }
+        else
+        {
+            // The reference reads ./config in the working directory when --config-dir is absent.
+            directory = ServiceConfigDirectory.DefaultDirectory(WorkingDirectory);
+            if (!Directory.Exists(directory))
             {
                 return Array.Empty<ServiceMapping>();
             }
 
-            directory = fallback;
+            source = "the default --config-dir ./config";
+            logger.LogInformation("Reading service mappings from {Directory} (./config; --config-dir names another).", directory);
         }
 
         try
@@ -214,46 +227,37 @@ internal sealed record ProxyArguments
         }
         catch (SettingsException ex)
         {
-            throw new UsageException($"--config-dir: {ex.Message}", ex);
+            throw new UsageException($"{source}: {ex.Message}", ex);
         }
     }
 
-    private static System.Net.IWebProxy? ResolveWebProxy(CliContext context, ILogger logger)
-    {
-        try
-        {
-            return WebProxyResolver.FromEnvironment(ReadEnvironment(context), logger);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new UsageException(ex.Message, ex);
-        }
-    }
+    private static IReadOnlyList<ServiceMapping> WithDefaultHost(IReadOnlyList<ServiceMapping> mappings, string host) =>
+        mappings.Select(m => m.Host is null ? m with { Host = host } : m).ToList();
 
-    private TunnelMode ResolveMode()
+    private static TunnelMode ResolveMode(OptionResolver sources)
     {
-        bool hasSource = SourcePorts is not null;
-        bool hasDestination = DestinationApps is not null;
-        if (Mode is not null)
+        var source = sources.Get(SourceListenPort);
+        var destination = sources.Get(DestinationApp);
+        if (sources.Get(ModeKey) is { } given)
         {
-            var mode = FlagValues.ParseMode(Mode, "-m/--mode");
-            if (mode == TunnelMode.Source && hasDestination)
+            var mode = FlagValues.ParseMode(given.Value, given.Source);
+            if (mode == TunnelMode.Source && destination is not null)
             {
-                throw new UsageException("-d/--destination-app applies to destination mode, but -m/--mode is source. Give -s/--source-listen-port for a source.");
+                throw new UsageException($"{destination.Source} applies to destination mode, but {given.Source} is source. Give -s/--source-listen-port for a source.");
             }
 
-            if (mode == TunnelMode.Destination && hasSource)
+            if (mode == TunnelMode.Destination && source is not null)
             {
-                throw new UsageException("-s/--source-listen-port applies to source mode, but -m/--mode is destination. Give -d/--destination-app for a destination.");
+                throw new UsageException($"{source.Source} applies to source mode, but {given.Source} is destination. Give -d/--destination-app for a destination.");
             }
 
             return mode;
         }
 
-        return (hasSource, hasDestination) switch
+        return (source is not null, destination is not null) switch
         {
             (true, true) => throw new UsageException(
-                "-s/--source-listen-port and -d/--destination-app were both given, so the mode is unclear. Add -m/--mode source or -m/--mode destination."),
+                $"{source!.Source} and {destination!.Source} were both given, so the mode is unclear. Add -m/--mode source or -m/--mode destination."),
             (true, false) => TunnelMode.Source,
             (false, true) => TunnelMode.Destination,
             _ => throw new UsageException(
@@ -261,16 +265,16 @@ internal sealed record ProxyArguments
         };
     }
 
-    private static IReadOnlyList<ServiceMapping> ParseMappings(string? text, string flag)
+    private static IReadOnlyList<ServiceMapping> ParseMappings(OptionValue? given)
     {
-        if (text is null)
+        if (given is null)
         {
             return Array.Empty<ServiceMapping>();
         }
 
         try
         {
-            return ServiceMapping.ParseList(text, flag);
+            return ServiceMapping.ParseList(given.Value, given.Source);
         }
         catch (FormatException ex)
         {
@@ -278,99 +282,35 @@ internal sealed record ProxyArguments
         }
     }
 
-    private Uri ResolveServiceUri(CliContext context, ProxySettings settings)
+    /// <summary>
+    /// <c>-y</c>: V1, V2 or V3, in either mode (the reference takes it in both; V1 then drops
+    /// service ids from what this end sends). Anything else is V3 with a warning, as in the reference.
+    /// </summary>
+    private static ProtocolVersion ResolveDestinationClientType(OptionValue? given, ILogger logger)
     {
-        bool hasRegionFlag = !string.IsNullOrWhiteSpace(Region);
-        bool hasEndpointFlag = !string.IsNullOrWhiteSpace(Endpoint);
-        if (hasRegionFlag && hasEndpointFlag)
-        {
-            throw new UsageException("-r/--region and -e/--proxy-endpoint are mutually exclusive. Give one of them.");
-        }
-
-        if (hasRegionFlag || hasEndpointFlag)
-        {
-            return Resolve(Region, Endpoint, hasRegionFlag ? "-r/--region" : "-e/--proxy-endpoint", settings);
-        }
-
-        string? region = context.Variable(RegionVariable);
-        string? endpoint = context.Variable(EndpointVariable);
-        if (region is not null && endpoint is not null)
-        {
-            throw new UsageException($"{RegionVariable} and {EndpointVariable} are both set and are mutually exclusive. Unset one, or give -r/--region or -e/--proxy-endpoint.");
-        }
-
-        if (region is null && endpoint is null)
-        {
-            throw new UsageException(
-                $"no region or endpoint: give -r/--region (e.g. us-east-1) or -e/--proxy-endpoint, or set {RegionVariable} or {EndpointVariable}.");
-        }
-
-        return Resolve(region, endpoint, region is not null ? RegionVariable : EndpointVariable, settings);
-    }
-
-    private static Uri Resolve(string? region, string? endpoint, string source, ProxySettings settings)
-    {
-        try
-        {
-            return TunnelEndpoint.Resolve(region, endpoint, settings);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new UsageException($"{source}: {ex.Message}", ex);
-        }
-    }
-
-    private string ResolveAccessToken(CliContext context) =>
-        (string.IsNullOrWhiteSpace(AccessToken) ? context.Variable(AccessTokenVariable) : AccessToken.Trim())
-        ?? throw new UsageException($"no access token: set {AccessTokenVariable} (recommended) or give -t/--access-token.");
-
-    private string? ResolveClientToken()
-    {
-        if (ClientToken is null)
-        {
-            return null;
-        }
-
-        string token = ClientToken.Trim();
-        return TunnelOptions.IsValidClientToken(token)
-            ? token
-            : throw new UsageException("-i/--client-token is invalid: it must match ^[a-zA-Z0-9-]{32,128}$ (32 to 128 letters, digits or '-'). A UUID works.");
-    }
-
-    private string? ResolveBindAddress(TunnelMode mode)
-    {
-        if (string.IsNullOrWhiteSpace(BindAddress))
-        {
-            return null;
-        }
-
-        return mode == TunnelMode.Source
-            ? BindAddress.Trim()
-            : throw new UsageException("-b/--local-bind-address is not supported in destination mode yet; it sets the address a source listens on.");
-    }
-
-    private ProtocolVersion ResolveDestinationClientType(TunnelMode mode)
-    {
-        if (DestinationClientType is null)
+        if (given is null)
         {
             return ProtocolVersion.V3;
         }
 
-        var version = FlagValues.ParseProtocolVersion(DestinationClientType, "-y/--destination-client-type");
-        return mode == TunnelMode.Source
-            ? version
-            : throw new UsageException("-y/--destination-client-type applies to source mode only; a destination speaks what the service selects.");
+        if (FlagValues.TryParseProtocolVersion(given.Value, out var version))
+        {
+            return version;
+        }
+
+        logger.LogWarning("{Source} '{Value}' is not V1, V2 or V3; using V3, as the reference proxy does.", given.Source, given.Value);
+        return ProtocolVersion.V3;
     }
 
-    private string? ResolveCaPath()
+    private static string? ResolveCaPath(OptionValue? given)
     {
-        if (string.IsNullOrWhiteSpace(CaPath))
+        if (given is null)
         {
             return null;
         }
 
-        return Directory.Exists(CaPath)
-            ? CaPath
-            : throw new UsageException($"-c/--capath '{CaPath}' is not a directory. Give a directory of PEM or CRT certificate files.");
+        return Directory.Exists(given.Value)
+            ? given.Value
+            : throw new UsageException($"{given.Source} '{given.Value}' is not a directory. Give a directory of PEM or CRT certificate files.");
     }
 }

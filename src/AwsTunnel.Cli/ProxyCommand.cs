@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AwsTunnel.Engine.Settings;
+using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Cli;
 
@@ -131,17 +132,6 @@ internal sealed class ProxyCommand
             return ExportDefaultSettings(exportPath);
         }
 
-        if (parseResult.GetValue(_accessToken) is not null)
-        {
-            _context.WriteWarning(
-                $"-t/--access-token puts the token on the command line, where other users of this machine can read it. Set {ProxyArguments.AccessTokenVariable} instead.");
-        }
-
-        if (parseResult.GetValue(_noSslHostVerify))
-        {
-            _context.WriteWarning("-k/--no-ssl-host-verify: the service's certificate is not verified; the connection can be intercepted.");
-        }
-
         var arguments = new ProxyArguments
         {
             AccessToken = parseResult.GetValue(_accessToken),
@@ -161,20 +151,30 @@ internal sealed class ProxyCommand
             SettingsJson = parseResult.GetValue(_settingsJson),
         };
 
-        if (arguments.ConfigPath is not null)
+        // The config file may set the verbosity; while it is read, the flag's (or the default) applies.
+        OptionResolver sources;
+        using (var fileLoggerFactory = CliLogging.CreateFactory(CliLogging.ParseVerbosity(arguments.Verbose), _context.Error))
         {
-            // The file may set the verbosity; until it is read, the flag's (or the default) applies.
-            using var fileLoggerFactory = CliLogging.CreateFactory(CliLogging.ParseVerbosity(arguments.Verbose), _context.Error);
-            arguments = arguments.WithConfigFile(_context, fileLoggerFactory.CreateLogger("AwsTunnel.Cli"));
-            if (arguments.NoSslHostVerify && !parseResult.GetValue(_noSslHostVerify))
-            {
-                _context.WriteWarning("no-ssl-host-verify (config file): the service's certificate is not verified; the connection can be intercepted.");
-            }
+            sources = arguments.ReadSources(_context, fileLoggerFactory.CreateLogger("AwsTunnel.Cli"));
         }
 
-        var level = CliLogging.ParseVerbosity(arguments.Verbose);
-        using var loggerFactory = CliLogging.CreateFactory(level, _context.Error);
-        var options = arguments.ToTunnelOptions(_context, loggerFactory);
+        using var loggerFactory = CliLogging.CreateFactory(ProxyArguments.ResolveVerbosity(sources), _context.Error);
+        // Warnings are log records, as in the reference: -v 0 silences them too.
+        var logger = loggerFactory.CreateLogger("AwsTunnel.Cli");
+        if (ProxyArguments.TokenOnCommandLine(sources))
+        {
+            logger.LogWarning(
+                "-t/--access-token puts the token on the command line, where other users of this machine can read it. Set {Variable} instead.",
+                ProxyArguments.AccessTokenVariable);
+        }
+
+        if (ProxyArguments.SkipsCertificateCheck(sources))
+        {
+            logger.LogWarning("{Source}: the service's certificate is not verified; the connection can be intercepted.",
+                sources.Get(ConfigFile.NoSslHostVerify)!.Source);
+        }
+
+        var options = arguments.ToTunnelOptions(sources, _context, loggerFactory);
         return await ProxySession.RunAsync(options, _context, cancellationToken);
     }
 

@@ -27,14 +27,15 @@ internal static class ProxySession
             {
                 await client.StartAsync(cancellationToken);
             }
+            catch (Exception ex) when (ex is OperationCanceledException or TunnelStartException && cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C or SIGTERM while connecting is a stop, whatever the start was doing (README: exit 0).
+                return ExitCodes.Success;
+            }
             catch (TunnelStartException ex)
             {
                 context.WriteError(ex.Message);
                 return ExitCodes.FromStartFailure(ex.Failure);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return ExitCodes.Success;
             }
 
             ReportReady(client, options, context);

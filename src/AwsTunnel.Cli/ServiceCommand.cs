@@ -170,14 +170,14 @@ internal static class ServiceCommand
 
     private static IPAddress ParseAddress(string text)
     {
-        if (string.Equals(text, "localhost", StringComparison.OrdinalIgnoreCase))
+        try
         {
-            return IPAddress.Loopback;
+            return ListenAddress.Parse(text, "--address");
         }
-
-        return IPAddress.TryParse(text.Trim('[', ']'), out var address)
-            ? address
-            : throw new UsageException($"--address '{text}' is not an IP address. Give one such as 127.0.0.1 or ::1.");
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
     }
 
     private static int ParsePort(int port) => port is >= 0 and <= 65535

@@ -124,13 +124,13 @@ public static class FrameDecoder
         if (canonical > ProtocolLimits.MaxMessageSize)
         {
             throw new TunnelProtocolException(
-                $"A {message.Type} message of {length} bytes re-encodes to {canonical} bytes, over the protocol maximum of {ProtocolLimits.MaxMessageSize} (non-canonical encoding).");
+                $"{MessageTypeName.AMessageOf(message.Type)} of {length} bytes re-encodes to {canonical} bytes, over the protocol maximum of {ProtocolLimits.MaxMessageSize} (non-canonical encoding).");
         }
 
         if (strict && canonical != length)
         {
             throw new TunnelProtocolException(
-                $"A {message.Type} message carries unknown fields or a non-canonical encoding ({length} bytes, {canonical} when re-encoded); extending the schema is not allowed.");
+                $"{MessageTypeName.AMessageOf(message.Type)} carries unknown fields or a non-canonical encoding ({length} bytes, {canonical} when re-encoded); extending the schema is not allowed.");
         }
     }
 

@@ -18,7 +18,7 @@ public static class FrameEncoder
         if (bodySize > ProtocolLimits.MaxMessageSize)
         {
             throw new TunnelProtocolException(
-                $"A {message.Type} message of {bodySize} bytes exceeds the protocol maximum of {ProtocolLimits.MaxMessageSize} bytes.");
+                $"{MessageTypeName.AMessageOf(message.Type)} of {bodySize} bytes exceeds the protocol maximum of {ProtocolLimits.MaxMessageSize} bytes.");
         }
 
         int frameSize = ProtocolLimits.LengthPrefixSize + bodySize;

@@ -6,7 +6,8 @@ namespace AwsTunnel.Engine.Settings;
 /// The reference proxy's <c>--config FILE</c>: one <c>key = value</c> line per option (spaces
 /// around <c>=</c> optional), keys being long command-line option names, <c>#</c> starting a
 /// comment that runs to the end of the line, blank lines allowed. As in the reference, values
-/// are taken literally (quotes are not removed) and each key may appear once. Command-line
+/// are taken literally (quotes are not removed) and each key may appear once. A <c>[section]</c>
+/// line is ignored with a warning (the options after it are read as if it were not there). Command-line
 /// flags override the file; the file overrides the environment — that precedence is the
 /// caller's to apply.
 /// </summary>
@@ -70,8 +71,9 @@ public static class ConfigFile
 
             if (line.StartsWith('[') && line.EndsWith(']'))
             {
-                throw new SettingsException(
-                    $"{where}: sections such as '{line}' are not supported; the options of a config file need no section. Remove the line.", where);
+                // The reference's parser takes section lines; its options need none, so the line changes nothing.
+                logger?.LogWarning("{Where}: section line '{Section}' ignored; the options of a config file need no section.", where, line);
+                continue;
             }
 
             int eq = line.IndexOf('=');

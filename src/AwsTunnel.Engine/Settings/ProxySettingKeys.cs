@@ -1,5 +1,6 @@
 using System.Globalization;
 using AwsTunnel.Engine.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Engine.Settings;
 
@@ -26,9 +27,9 @@ public static class ProxySettingKeys
         Number("message.data_length_size", ProtocolLimits.LengthPrefixSize, ProtocolLimits.LengthPrefixSize,
             "2 (the only frame length prefix size the protocol has)", s => s.DataLengthSize, (s, v) => s with { DataLengthSize = v }),
         Number("message.max_payload_size", 1, ProtocolLimits.MaxPayloadSize, "a byte count from 1 to 64512 (63 KiB, the protocol's limit)",
-            s => s.MaxPayloadSize, (s, v) => s with { MaxPayloadSize = v }),
+            s => s.MaxPayloadSize, (s, v) => s with { MaxPayloadSize = v }, Tolerance.AboveToLimit),
         Number("message.max_size", 1, ProtocolLimits.MaxFrameSize, "a byte count from 1 to 65536 (the protocol's limit)",
-            s => s.MaxMessageSize, (s, v) => s with { MaxMessageSize = v }),
+            s => s.MaxMessageSize, (s, v) => s with { MaxMessageSize = v }, Tolerance.AboveToLimit),
         Number("tcp.connection_retry_count", -1, int.MaxValue, "a whole number of attempts, or -1 to retry forever",
             s => s.TcpConnectionRetryCount, (s, v) => s with { TcpConnectionRetryCount = v }),
         Number("tcp.connection_retry_delay_ms", 0, int.MaxValue, "a whole number of milliseconds, 0 or more",
@@ -38,7 +39,7 @@ public static class ProxySettingKeys
         Number("tcp.read_buffer_size", 1, int.MaxValue, "a byte count, 1 or more",
             s => s.TcpReadBufferSize, (s, v) => s with { TcpReadBufferSize = v }),
         Number("websocket.ping_period_ms", 1, int.MaxValue, "a whole number of milliseconds, 1 or more",
-            s => s.WebSocketPingPeriodMs, (s, v) => s with { WebSocketPingPeriodMs = v }),
+            s => s.WebSocketPingPeriodMs, (s, v) => s with { WebSocketPingPeriodMs = v }, Tolerance.ZeroToMinimum),
         Number("websocket.retry_delay_ms", 0, int.MaxValue, "a whole number of milliseconds, 0 or more",
             s => s.WebSocketRetryDelayMs, (s, v) => s with { WebSocketRetryDelayMs = v }),
         Number("websocket.connect_retry_count", -1, int.MaxValue, "a whole number of attempts, or -1 to retry forever",
@@ -47,7 +48,7 @@ public static class ProxySettingKeys
         Text("websocket.subprotocol", $"one of {Subprotocols.V3}, {Subprotocols.V2} or {Subprotocols.V1}",
             s => s.WebSocketSubprotocol, (s, v) => s with { WebSocketSubprotocol = v }, v => Subprotocols.TryParse(v, out _)),
         Number("websocket.max_frame_size", 1, ProtocolLimits.MaxWebSocketFrameSize, "a byte count from 1 to 131076 (the protocol's limit)",
-            s => s.WebSocketMaxFrameSize, (s, v) => s with { WebSocketMaxFrameSize = v }),
+            s => s.WebSocketMaxFrameSize, (s, v) => s with { WebSocketMaxFrameSize = v }, Tolerance.AboveToLimit),
         Number("websocket.write_buffer_size", 1, int.MaxValue, "a byte count, 1 or more",
             s => s.WebSocketWriteBufferSize, (s, v) => s with { WebSocketWriteBufferSize = v }),
         Number("websocket.read_buffer_size", 1, int.MaxValue, "a byte count, 1 or more",
@@ -93,7 +94,7 @@ public static class ProxySettingKeys
 
     private static SettingKey Text(string name, string expected, Func<ProxySettings, string> get, Func<ProxySettings, string, ProxySettings> set,
         Func<string, bool>? valid = null) =>
-        new(name, expected, get, (s, raw, origin) =>
+        new(name, expected, get, (s, raw, origin, _) =>
         {
             string value = raw.Trim();
             if (value.Length == 0 || (valid is not null && !valid(value)))
@@ -104,19 +105,50 @@ public static class ProxySettingKeys
             return set(s, value);
         });
 
-    private static SettingKey Number(string name, int min, int max, string expected, Func<ProxySettings, int> get, Func<ProxySettings, int, ProxySettings> set) =>
-        new(name, expected, s => get(s).ToString(CultureInfo.InvariantCulture), (s, raw, origin) =>
+    /// <summary>Out-of-range values the reference proxy runs with and whose meaning is clear: taken, with a warning.</summary>
+    private enum Tolerance
+    {
+        /// <summary>Every out-of-range value is refused.</summary>
+        None,
+
+        /// <summary>0 (the reference takes it) means the smallest allowed value.</summary>
+        ZeroToMinimum,
+
+        /// <summary>A value above the protocol's limit means the limit.</summary>
+        AboveToLimit,
+    }
+
+    private static SettingKey Number(string name, int min, int max, string expected, Func<ProxySettings, int> get, Func<ProxySettings, int, ProxySettings> set,
+        Tolerance tolerance = Tolerance.None) =>
+        new(name, expected, s => get(s).ToString(CultureInfo.InvariantCulture), (s, raw, origin, logger) =>
         {
-            if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+            if (!long.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
             {
                 throw Invalid(origin, name, raw, expected);
             }
 
-            return set(s, value);
+            long taken = (tolerance, value) switch
+            {
+                (Tolerance.ZeroToMinimum, 0) => min,
+                (Tolerance.AboveToLimit, _) when value > max => max,
+                _ => value,
+            };
+            if (taken < min || taken > max)
+            {
+                throw Invalid(origin, name, raw, expected);
+            }
+
+            if (taken != value)
+            {
+                logger?.LogWarning("{Origin}: setting '{Key}' has the value {Value}, outside {Expected}; using {Taken}.",
+                    origin, FullName(name), raw.Trim(), expected, taken);
+            }
+
+            return set(s, (int)taken);
         });
 
     private static SettingKey Flag(string name, Func<ProxySettings, bool> get, Func<ProxySettings, bool, ProxySettings> set) =>
-        new(name, "true or false", s => get(s) ? "true" : "false", (s, raw, origin) => set(s, ParseFlag(raw.Trim()) ?? throw Invalid(origin, name, raw, "true or false")));
+        new(name, "true or false", s => get(s) ? "true" : "false", (s, raw, origin, _) => set(s, ParseFlag(raw.Trim()) ?? throw Invalid(origin, name, raw, "true or false")));
 
     private static bool? ParseFlag(string value) => value.ToLowerInvariant() switch
     {
@@ -133,5 +165,5 @@ public static class ProxySettingKeys
 /// <param name="Name">Relative to <c>tunneling.proxy</c>.</param>
 /// <param name="Expected">What a valid value looks like, for error messages.</param>
 /// <param name="Get">The value as written to files.</param>
-/// <param name="Set">Parses a value (origin names the input in errors) into a changed copy.</param>
-internal sealed record SettingKey(string Name, string Expected, Func<ProxySettings, string> Get, Func<ProxySettings, string, string, ProxySettings> Set);
+/// <param name="Set">Parses a value (origin names the input in errors; the logger, if any, hears about tolerated values) into a changed copy.</param>
+internal sealed record SettingKey(string Name, string Expected, Func<ProxySettings, string> Get, Func<ProxySettings, string, string, ILogger?, ProxySettings> Set);

@@ -77,8 +77,9 @@ public static class ProxySettingsJson
     /// <c>region_endpoint_overrides.us-east-1</c> for one region's host.
     /// </param>
     /// <param name="sourceName">Names the input in messages, e.g. <c>-Setting</c>.</param>
+    /// <param name="logger">Hears about out-of-range values that are taken as the nearest valid one; null = none.</param>
     /// <exception cref="SettingsException">a key is unknown or a value is malformed; unlike a file, an unknown override is an error.</exception>
-    public static ProxySettings ApplyOverrides(ProxySettings settings, IReadOnlyDictionary<string, string> dottedKeys, string sourceName = "setting override")
+    public static ProxySettings ApplyOverrides(ProxySettings settings, IReadOnlyDictionary<string, string> dottedKeys, string sourceName = "setting override", ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(dottedKeys);
@@ -95,7 +96,7 @@ public static class ProxySettingsJson
             }
             else if (ProxySettingKeys.TryFind(key, out var setting))
             {
-                result = setting.Set(result, value ?? string.Empty, sourceName);
+                result = setting.Set(result, value ?? string.Empty, sourceName, logger);
             }
             else
             {

@@ -51,7 +51,7 @@ internal sealed class ProxySettingsJsonReader(string origin, ILogger? logger)
             }
             else if (ProxySettingKeys.TryFind(key, out var setting))
             {
-                _settings = setting.Set(_settings, Scalar(value, key), origin);
+                _settings = setting.Set(_settings, Scalar(value, key), origin, logger);
             }
             else if (value.ValueKind == JsonValueKind.Object && ProxySettingKeys.IsSection(key))
             {

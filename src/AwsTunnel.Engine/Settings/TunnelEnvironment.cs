@@ -43,6 +43,9 @@ public sealed record TunnelEnvironment
     /// <summary><c>AWSIOT_TUNNEL_CLIENT_TOKEN</c>, else <c>AWSIOT_CLIENT_TOKEN</c>. Secret.</summary>
     public string? ClientToken { get; init; }
 
+    /// <summary>Which variable <see cref="ClientToken"/> came from, for messages; null when neither is set.</summary>
+    public string? ClientTokenVariableUsed { get; init; }
+
     /// <summary><c>AWSIOT_TUNNEL_ENDPOINT</c>.</summary>
     public string? Endpoint { get; init; }
 
@@ -71,10 +74,14 @@ public sealed record TunnelEnvironment
         string? proxyVariable = Get(HttpsProxyLowerVariable) is not null ? HttpsProxyLowerVariable
             : Get(HttpsProxyUpperVariable) is not null ? HttpsProxyUpperVariable
             : null;
+        string? clientTokenVariable = Get(ClientTokenVariable) is not null ? ClientTokenVariable
+            : Get(LegacyClientTokenVariable) is not null ? LegacyClientTokenVariable
+            : null;
         return new TunnelEnvironment
         {
             AccessToken = Get(AccessTokenVariable),
-            ClientToken = Get(ClientTokenVariable) ?? Get(LegacyClientTokenVariable),
+            ClientToken = clientTokenVariable is null ? null : Get(clientTokenVariable),
+            ClientTokenVariableUsed = clientTokenVariable,
             Endpoint = Get(EndpointVariable),
             TunnelRegion = Get(TunnelRegionVariable),
             AwsRegion = Get(AwsRegionVariable),
@@ -87,44 +94,12 @@ public sealed record TunnelEnvironment
     /// <summary>Reads the current process's environment.</summary>
     public static TunnelEnvironment FromProcess() => Read(Environment.GetEnvironmentVariable);
 
-    /// <summary>
-    /// The region to use, first found in this order: <paramref name="explicitRegion"/> (the
-    /// parameter), <paramref name="fromPipeline"/> (a piped object's region),
-    /// <c>AWSIOT_TUNNEL_REGION</c>, <paramref name="storedAwsRegion"/> (<c>$StoredAWSRegion</c>),
-    /// <c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>. Null when none is set.
-    /// </summary>
-    public string? ResolveRegion(string? explicitRegion, string? fromPipeline, string? storedAwsRegion) =>
-        ResolveRegionWithSource(explicitRegion, fromPipeline, storedAwsRegion)?.Region;
-
-    /// <summary>As <see cref="ResolveRegion"/>, also naming where the region came from (for messages).</summary>
-    public (string Region, string Source)? ResolveRegionWithSource(string? explicitRegion, string? fromPipeline, string? storedAwsRegion)
-    {
-        (string?, string)[] candidates =
-        {
-            (explicitRegion, "the -Region parameter"),
-            (fromPipeline, "the piped object"),
-            (TunnelRegion, TunnelRegionVariable),
-            (storedAwsRegion, "$StoredAWSRegion"),
-            (AwsRegion, AwsRegionVariable),
-            (AwsDefaultRegion, AwsDefaultRegionVariable),
-        };
-        foreach (var (value, source) in candidates)
-        {
-            if (!string.IsNullOrWhiteSpace(value))
-            {
-                return (value.Trim(), source);
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>Which variables are set, without their secret values.</summary>
     public override string ToString()
     {
         var parts = new List<string>();
         if (AccessToken is not null) parts.Add($"{AccessTokenVariable}=<redacted>");
-        if (ClientToken is not null) parts.Add($"{ClientTokenVariable}=<redacted>");
+        if (ClientToken is not null) parts.Add($"{ClientTokenVariableUsed}=<redacted>");
         if (Endpoint is not null) parts.Add($"{EndpointVariable}={Endpoint}");
         if (TunnelRegion is not null) parts.Add($"{TunnelRegionVariable}={TunnelRegion}");
         if (AwsRegion is not null) parts.Add($"{AwsRegionVariable}={AwsRegion}");

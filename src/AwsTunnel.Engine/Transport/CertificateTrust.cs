@@ -13,11 +13,16 @@ public sealed class CertificateTrust
 {
     private readonly X509Certificate2Collection _extraRoots;
     private readonly bool _skip;
+    private readonly string _caOption;
 
-    public CertificateTrust(X509Certificate2Collection extraRoots, bool skipVerification)
+    /// <param name="extraRoots">Trusted in addition to the system's roots.</param>
+    /// <param name="skipVerification">Trust anything (unsafe).</param>
+    /// <param name="caOption">The front end's name for the CA directory input, for the hint in a chain failure (e.g. <c>-c/--capath</c>).</param>
+    public CertificateTrust(X509Certificate2Collection extraRoots, bool skipVerification, string caOption = "a CA certificate directory")
     {
         _extraRoots = extraRoots;
         _skip = skipVerification;
+        _caOption = caOption;
     }
 
     /// <summary>Why the last certificate was refused, for the error the user sees.</summary>
@@ -103,7 +108,7 @@ public sealed class CertificateTrust
         }
 
         LastFailure = $"certificate chain check failed: {certificate.Subject} is not issued by a trusted authority"
-            + (_extraRoots.Count == 0 ? " (add its CA with --capath / -CertificatePath)" : " (not by the system roots nor the given CA certificates)");
+            + (_extraRoots.Count == 0 ? $" (add its CA with {_caOption})" : " (not by the system roots nor the given CA certificates)");
         return false;
     }
 

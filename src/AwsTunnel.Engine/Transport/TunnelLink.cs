@@ -247,7 +247,7 @@ internal sealed class TunnelLink : IAsyncDisposable
 
                 if (result.MessageType == WebSocketMessageType.Text)
                 {
-                    return Violation("The service sent a text WebSocket frame; the protocol is binary only.");
+                    return Violation("A text WebSocket frame arrived; the protocol is binary only.");
                 }
 
                 writer.Advance(result.Count);

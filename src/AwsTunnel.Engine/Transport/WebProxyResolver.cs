@@ -29,6 +29,26 @@ public static class WebProxyResolver
         return environment.HttpsProxy is null ? null : Create(environment.HttpsProxy, environment.HttpsProxyVariable ?? TunnelEnvironment.HttpsProxyUpperVariable, logger);
     }
 
+    /// <summary>
+    /// The web proxy by the one precedence both front ends use: an explicitly given proxy, else
+    /// none when a direct connection was asked for, else the environment (<c>https_proxy</c>, then <c>HTTPS_PROXY</c>).
+    /// </summary>
+    /// <param name="explicitProxy">A proxy the user gave (e.g. <c>-Proxy</c>); null = none.</param>
+    /// <param name="credential">Basic-authentication credentials for <paramref name="explicitProxy"/>; null = none.</param>
+    /// <param name="direct">Connect directly, ignoring the environment (e.g. <c>-NoProxy</c>).</param>
+    /// <param name="environment">The variables to fall back to.</param>
+    /// <param name="logger">Receives a warning when the environment's URL names no port; null = none.</param>
+    /// <exception cref="ArgumentException">the proxy address or the variable is malformed; the message names it, never a password.</exception>
+    public static IWebProxy? Resolve(Uri? explicitProxy, NetworkCredential? credential, bool direct, TunnelEnvironment environment, ILogger? logger = null)
+    {
+        if (explicitProxy is not null)
+        {
+            return Create(explicitProxy, credential);
+        }
+
+        return direct ? null : FromEnvironment(environment, logger);
+    }
+
     /// <summary>Builds a proxy from a URL.</summary>
     /// <param name="proxyUrl">The URL; it may hold a password, so it is never echoed.</param>
     /// <param name="variableName">Names the input in errors, e.g. <c>HTTPS_PROXY</c> or <c>-Proxy</c>.</param>

@@ -79,15 +79,30 @@ public static class WebSocketConnector
         }
 
         Subprotocols.TryParse(options.Settings.WebSocketSubprotocol, out var highest);
-        foreach (var name in Subprotocols.OfferedFrom(highest == 0 ? ProtocolVersion.V3 : highest))
+        var offered = Subprotocols.OfferedFrom(highest == 0 ? ProtocolVersion.V3 : highest);
+        foreach (var name in offered)
         {
             socket.Options.AddSubProtocol(name);
         }
 
         logger.LogDebug("Connecting to {Uri} as {Mode}", uri, options.Mode.ToWire());
+        logger.LogTrace("Upgrade request: GET {Uri}, subprotocols {Subprotocols}, access-token <redacted>, client-token {ClientToken}, attempt deadline {Seconds} s",
+            uri, string.Join(", ", offered), clientToken is null ? "<none>" : "<redacted>", options.ConnectAttemptTimeout.TotalSeconds);
+        // One deadline for the whole attempt, TCP, TLS and the wait for the 101 included: a front
+        // end that accepts and never answers the upgrade must fail this attempt, not wedge the proxy.
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(options.ConnectAttemptTimeout);
         try
         {
-            await socket.ConnectAsync(uri, invoker, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(uri, invoker, attempt.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (attempt.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            invoker.Dispose();
+            throw new TunnelHandshakeException(
+                $"The tunneling service at {uri.Authority} did not complete the WebSocket handshake within {options.ConnectAttemptTimeout.TotalSeconds:0.###} s (no answer to the upgrade request).",
+                0, null, ex);
         }
         catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or AuthenticationException)
         {
@@ -118,6 +133,8 @@ public static class WebSocketConnector
         }
 
         string? channel = ReadChannelId(socket);
+        logger.LogTrace("Upgrade answered: {Status}, subprotocol {Subprotocol}, channel-id {ChannelId}",
+            (int)socket.HttpStatusCode, socket.SubProtocol ?? "(none)", channel ?? "(none)");
         if (!Subprotocols.TryParse(socket.SubProtocol, out var version))
         {
             socket.Dispose();

@@ -74,7 +74,7 @@ public sealed class TunnelClient : IAsyncDisposable
             roots.AddRange(trusted);
         }
 
-        _trust = new CertificateTrust(roots, options.SkipCertificateCheck);
+        _trust = new CertificateTrust(roots, options.SkipCertificateCheck, options.CertificateAuthorityOption);
         _side = options.Mode == TunnelMode.Source
             ? new SourceSide(options.Settings, options.DestinationClientType, _logger, _tasks, _events)
             : new DestinationSide(options.Settings, options.DestinationClientType, _logger, _tasks, _events);
@@ -118,7 +118,15 @@ public sealed class TunnelClient : IAsyncDisposable
     public IReadOnlyList<string> ServiceIds => _announced ?? Array.Empty<string>();
 
     /// <summary>The resolved mappings, keyed by service id ("" for V1).</summary>
-    public IReadOnlyDictionary<string, ServiceMapping> Services => _side.Services;
+    /// <remarks>A source's mappings carry the port each listener was bound to (a requested 0 becomes the port it got).</remarks>
+    public IReadOnlyDictionary<string, ServiceMapping> Services
+    {
+        get
+        {
+            var bound = ListenEndPoints;
+            return _side.Services.ToDictionary(p => p.Key, p => bound.TryGetValue(p.Key, out var at) ? p.Value with { Port = at.Port } : p.Value, StringComparer.Ordinal);
+        }
+    }
 
     /// <summary>Source: the bound address and port per service. Empty for a destination.</summary>
     public IReadOnlyDictionary<string, System.Net.IPEndPoint> ListenEndPoints =>
@@ -179,7 +187,7 @@ public sealed class TunnelClient : IAsyncDisposable
             var local = _options.Services.Count > 0
                 ? _options.Services
                 : Settings.ServiceConfigDirectory.SelectFor(_options.ConfigDirectoryServices, announced);
-            _side.Configure(ServiceResolution.Resolve(Mode, local, announced));
+            _side.Configure(ServiceResolution.Resolve(Mode, local, announced, _logger));
             if (_side is SourceSide source)
             {
                 await source.StartListenersAsync(_options.BindAddress ?? _options.Settings.DefaultBindAddress, timeout.Token).ConfigureAwait(false);
@@ -209,7 +217,7 @@ public sealed class TunnelClient : IAsyncDisposable
         }
 
         _logger.LogInformation("Tunnel ready as {Mode} over {Protocol}; services: {Services}", Mode.ToWire(), Protocol,
-            string.Join(", ", Services.Values));
+            ServiceIdList.Describe(Services.Values));
         _tasks.Track(SuperviseAsync(run));
         _tasks.Track(SampleLatencyAsync());
         _tasks.Track(_side.CheckProgressAsync(_lifetime.Token));
@@ -326,9 +334,14 @@ public sealed class TunnelClient : IAsyncDisposable
         await _events.WhenIdleAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The first connection, tried 1 + <c>websocket.connect_retry_count</c> times (-1: until the
+    /// start times out), so "0" gives up after one attempt as the reference does.
+    /// </summary>
     private async Task<ConnectedWebSocket> ConnectForStartAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        int retries = _options.Settings.WebSocketConnectRetryCount;
+        for (int attempt = 1; ; attempt++)
         {
             try
             {
@@ -345,6 +358,12 @@ public sealed class TunnelClient : IAsyncDisposable
             catch (TunnelHandshakeException ex)
             {
                 _lastStartFailure = ex.Message;
+                if (retries >= 0 && attempt > retries)
+                {
+                    throw new TunnelStartException(TunnelStartFailure.Unreachable,
+                        $"{ex.Message} Gave up after {attempt} attempt{(attempt == 1 ? "" : "s")} (websocket.connect_retry_count is {retries}).", ex);
+                }
+
                 _logger.LogWarning("{Reason} Retrying in {Delay} ms.", ex.Message, _options.Settings.WebSocketRetryDelayMs);
                 try
                 {
@@ -452,11 +471,11 @@ public sealed class TunnelClient : IAsyncDisposable
         var known = _announced ?? Array.Empty<string>();
         if (ids.Count == known.Count && ids.All(known.Contains))
         {
-            _logger.LogDebug("SERVICE_IDS unchanged: {Services}", string.Join(", ", ids));
+            _logger.LogDebug("SERVICE_IDS unchanged: {Services}", ServiceIdList.Describe(ids));
             return;
         }
 
-        string message = $"The tunnel now announces services [{string.Join(", ", ids)}], but this session was started for [{string.Join(", ", known)}].";
+        string message = $"The tunnel now announces services {ServiceIdList.Describe(ids)}, but this session was started for {ServiceIdList.Describe(known)}.";
         _logger.LogError("{Message} Ending the session.", message);
         Complete(new TunnelEnd(TunnelEndReason.ServiceMismatch, message));
         _tasks.Track(StopLinkAsync());

@@ -47,6 +47,9 @@ public sealed partial record TunnelOptions
     /// <summary>A directory of PEM/CRT certificates trusted in addition to the system's.</summary>
     public string? CertificateAuthorityPath { get; init; }
 
+    /// <summary>The front end's name for <see cref="CertificateAuthorityPath"/>, used in the hint of a certificate chain failure.</summary>
+    public string CertificateAuthorityOption { get; init; } = "a CA certificate directory";
+
     /// <summary>Further trusted certificates (e.g. a local service's self-signed one).</summary>
     public X509Certificate2Collection? TrustedCertificates { get; init; }
 
@@ -62,6 +65,12 @@ public sealed partial record TunnelOptions
     /// <summary>How long a start may take (connect and service validation).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long one connection attempt may take, from the TCP connect to the service's 101 answer;
+    /// a stuck front end fails the attempt, which is then retried like any other failure.
+    /// </summary>
+    public TimeSpan ConnectAttemptTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Where engine log records go.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
@@ -74,6 +83,9 @@ public sealed partial record TunnelOptions
     /// <summary>Checks a client token against the service's pattern <c>^[a-zA-Z0-9-]{32,128}$</c>.</summary>
     public static bool IsValidClientToken(string token) => ClientTokenPattern().IsMatch(token);
 
+    /// <summary>True when <paramref name="token"/> holds a character no HTTP header may carry (CR, LF, other controls).</summary>
+    public static bool HasControlCharacter(string token) => token.Any(c => char.IsControl(c));
+
     /// <summary>A fresh client token (a UUID without braces, as the service recommends).</summary>
     public static string NewClientToken() => Guid.NewGuid().ToString("D");
 
@@ -83,6 +95,16 @@ public sealed partial record TunnelOptions
         if (string.IsNullOrWhiteSpace(AccessToken))
         {
             throw new ArgumentException("No access token was given. Pass the tunnel's source or destination access token.");
+        }
+
+        if (ConnectAttemptTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("The connect attempt timeout must be positive.");
+        }
+
+        if (HasControlCharacter(AccessToken))
+        {
+            throw new ArgumentException("The access token contains a control character (often a line break copied with it). Give the token alone, on one line.");
         }
 
         if (ClientToken is not null && !IsValidClientToken(ClientToken))

@@ -61,10 +61,14 @@ public sealed class StartLocalTunnelServiceCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        if (!IPAddress.TryParse(Address, out var address))
+        IPAddress address;
+        try
         {
-            ThrowTerminatingError(TunnelErrors.InvalidOptions(new ArgumentException(
-                $"Address '{Address}' is not an IP address. Give one such as 127.0.0.1 or ::1."), "InvalidAddress"));
+            address = ListenAddress.Parse(Address, "-Address");
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidOptions(ex, "InvalidAddress"));
             return;
         }
 

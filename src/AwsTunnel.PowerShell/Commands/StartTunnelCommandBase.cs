@@ -176,11 +176,14 @@ public abstract class StartTunnelCommandBase : PSCmdlet
         var settingsLogger = loggerFactory.CreateLogger("AwsTunnel.Settings");
         var settings = LoadSettings(settingsLogger);
         var configDirectoryServices = LoadConfigDirectory(settingsLogger);
-        var webProxy = ResolveWebProxy(settingsLogger);
+        var environment = TunnelEnvironment.FromProcess();
+        var shared = SharedOptions(environment);
+        var webProxy = ResolveWebProxy(environment, settingsLogger);
         // With -ConfigDirectory, the service ids a piped tunnel carries (bare ids, no ports or
         // targets) give way to the directory's mappings; a typed -Service still wins.
         var services = ConfigDirectory is not null && !_serviceOnCommandLine ? Array.Empty<ServiceMapping>() : ParseServices();
-        var serviceUri = ResolveServiceUri(settings);
+        var serviceUri = ResolveServiceUri(shared, settings, settingsLogger);
+        string? clientToken = ResolveClientToken(shared);
         string? tunnelId = TunnelId ?? TunnelArnParser.GetTunnelId(TunnelArn);
         string target = tunnelId ?? serviceUri.ToString();
 
@@ -192,9 +195,10 @@ public abstract class StartTunnelCommandBase : PSCmdlet
                 Mode = Mode,
                 ServiceUri = serviceUri,
                 AccessToken = AccessTokenValue,
-                ClientToken = ClientToken,
+                ClientToken = clientToken,
                 Services = services,
                 CertificateAuthorityPath = CertificatePath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificatePath),
+                CertificateAuthorityOption = "-CertificatePath",
                 TrustedCertificates = TrustedCollection(),
                 SkipCertificateCheck = SkipCertificateCheck,
                 StartTimeout = StartTimeout,
@@ -335,7 +339,7 @@ public abstract class StartTunnelCommandBase : PSCmdlet
     }
 
     /// <summary>-Proxy/-ProxyCredential, else nothing with -NoProxy, else HTTPS_PROXY/https_proxy.</summary>
-    private IWebProxy? ResolveWebProxy(ILogger logger)
+    private IWebProxy? ResolveWebProxy(TunnelEnvironment environment, ILogger logger)
     {
         try
         {
@@ -349,17 +353,7 @@ public abstract class StartTunnelCommandBase : PSCmdlet
                 throw new ArgumentException("-ProxyCredential needs -Proxy. Give the web proxy's address with -Proxy, e.g. -Proxy http://proxy.example.com:3128.");
             }
 
-            if (NoProxy)
-            {
-                return null;
-            }
-
-            if (Proxy is not null)
-            {
-                return WebProxyResolver.Create(Proxy, ProxyCredential?.GetNetworkCredential());
-            }
-
-            return WebProxyResolver.FromEnvironment(TunnelEnvironment.FromProcess(), logger);
+            return WebProxyResolver.Resolve(Proxy, ProxyCredential?.GetNetworkCredential(), NoProxy, environment, logger);
         }
         catch (ArgumentException ex)
         {
@@ -368,29 +362,43 @@ public abstract class StartTunnelCommandBase : PSCmdlet
         }
     }
 
-    private Uri ResolveServiceUri(ProxySettings settings)
+    /// <summary>The options shared with the CLI, resolved by the engine's one rule (typed &gt; piped &gt; TunnelArn &gt; environment &gt; AWS defaults).</summary>
+    private OptionResolver SharedOptions(TunnelEnvironment environment)
+    {
+        string? arnRegion = TunnelArnParser.TryGetRegion(TunnelArn, out var fromArn) ? fromArn : null;
+        return new OptionResolver()
+            .Add(OptionResolver.Region, Region, "-Region", _regionOnCommandLine ? OptionOrigin.Typed : OptionOrigin.Pipeline)
+            .Add(OptionResolver.Endpoint, Endpoint, "-Endpoint", _endpointOnCommandLine ? OptionOrigin.Typed : OptionOrigin.Pipeline)
+            .Add(OptionResolver.ClientToken, ClientToken, "-ClientToken", OptionOrigin.Typed)
+            .Add(OptionResolver.Region, arnRegion, "the TunnelArn", OptionOrigin.Derived)
+            .AddEnvironment(environment)
+            .AddAmbientRegions(environment, SessionState.PSVariable.GetValue("StoredAWSRegion") as string);
+    }
+
+    private Uri ResolveServiceUri(OptionResolver shared, ProxySettings settings, ILogger logger)
     {
         try
         {
-            if (!string.IsNullOrWhiteSpace(Endpoint))
-            {
-                // An endpoint (typed, or a local tunnel's) wins over a region the input implies;
-                // only a region and an endpoint both typed by the user conflict.
-                return TunnelEndpoint.Resolve(_regionOnCommandLine && _endpointOnCommandLine ? Region : null, Endpoint, settings);
-            }
-
-            string? region = RegionResolver.Resolve(Region, TunnelArn, SessionState);
-            if (region is null)
-            {
-                ThrowTerminatingError(TunnelErrors.InvalidOptions(new ArgumentException(
-                    "No region was given and none was found. Give -Region (e.g. -Region us-east-1), pipe an object with TunnelArn, or set AWSIOT_TUNNEL_REGION, $StoredAWSRegion (Set-DefaultAWSRegion) or AWS_REGION."), "NoRegion"));
-            }
-
-            return TunnelEndpoint.Resolve(region, null, settings);
+            return shared.ResolveServiceUri(settings,
+                "Give -Region (e.g. -Region us-east-1) or -Endpoint, pipe an object with TunnelArn, or set AWSIOT_TUNNEL_REGION, $StoredAWSRegion (Set-DefaultAWSRegion) or AWS_REGION.",
+                logger);
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(TunnelErrors.InvalidOptions(ex, "InvalidEndpoint"));
+            ThrowTerminatingError(TunnelErrors.InvalidOptions(ex, shared.Get(OptionResolver.Region) is null && shared.Get(OptionResolver.Endpoint) is null ? "NoRegion" : "InvalidEndpoint"));
+            throw; // not reached
+        }
+    }
+
+    private string? ResolveClientToken(OptionResolver shared)
+    {
+        try
+        {
+            return shared.ResolveClientToken();
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidOptions(ex));
             throw; // not reached
         }
     }

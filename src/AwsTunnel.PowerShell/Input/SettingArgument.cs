@@ -36,7 +36,7 @@ internal static class SettingArgument
         var settings = resolvedSettingsPath is null ? ProxySettings.Default : ProxySettingsJson.Load(resolvedSettingsPath, logger);
         if (setting is { Count: > 0 })
         {
-            settings = ProxySettingsJson.ApplyOverrides(settings, ToDictionary(setting), SettingSource);
+            settings = ProxySettingsJson.ApplyOverrides(settings, ToDictionary(setting), SettingSource, logger);
         }
 
         return settings;

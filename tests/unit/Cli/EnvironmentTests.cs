@@ -31,6 +31,8 @@ public class EnvironmentTests
         // No token, so the run stops right after the endpoint was accepted.
         var run = await CliRun.CompleteAsync(new[] { "-r", "us-east-1", "-s", "5555" }, environment);
 
-        Assert.Contains("no access token", Assert.Single(run.ErrorLines));
+        Assert.Contains("No access token", Assert.Single(run.ErrorLines));
+        var warning = Assert.Single(run.Error.ToString().Split('\n'), l => l.Contains("[warning]", StringComparison.Ordinal));
+        Assert.Contains("-r/--region overrides AWSIOT_TUNNEL_ENDPOINT", warning);
     }
 }

@@ -163,26 +163,43 @@ public class SettingsAndConfigTests
     }
 
     [Fact]
-    public async Task A_region_flag_and_an_endpoint_in_the_config_file_are_refused_naming_both_sources()
+    public void An_endpoint_flag_overrides_a_region_in_the_config_file_with_a_warning_naming_both()
     {
         using var dir = new TempDirectory();
-        string config = dir.Write("config.ini", "proxy-endpoint = 127.0.0.1:443\n");
-        var environment = new Dictionary<string, string?> { ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = "token" };
+        string config = dir.Write("config.ini", "region = us-east-1\n");
+        var stderr = new StringWriter();
+        var context = new CliContext(TextWriter.Null, stderr, new Dictionary<string, string?> { ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = "token" });
+        using var loggerFactory = CliLogging.CreateFactory(Microsoft.Extensions.Logging.LogLevel.Warning, stderr);
 
-        var run = await CliRun.CompleteAsync(new[] { "--config", config, "-r", "us-east-1", "-s", "5555" }, environment);
+        var options = new ProxyArguments { ConfigPath = config, Endpoint = "127.0.0.1:8443", SourcePorts = "0" }.ToTunnelOptions(context, loggerFactory);
 
-        Assert.Equal(2, run.ExitCode);
-        string line = Assert.Single(run.ErrorLines);
-        Assert.Contains("the command line", line);
-        Assert.Contains(config, line);
+        Assert.Equal(8443, options.ServiceUri.Port);
+        string warning = Assert.Single(stderr.ToString().Split('\n'), l => l.Contains("[warning]", StringComparison.Ordinal));
+        Assert.Contains("-e/--proxy-endpoint overrides region in config file " + config, warning);
     }
 
     [Fact]
-    public void The_default_config_dir_beside_the_binary_is_used_only_when_it_exists()
+    public async Task A_region_and_an_endpoint_both_in_the_config_file_are_refused_naming_both()
+    {
+        using var dir = new TempDirectory();
+        string config = dir.Write("config.ini", "proxy-endpoint = 127.0.0.1:443\nregion = us-east-1\n");
+        var environment = new Dictionary<string, string?> { ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = "token" };
+
+        var run = await CliRun.CompleteAsync(new[] { "--config", config, "-s", "5555" }, environment);
+
+        Assert.Equal(2, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.Contains("mutually exclusive", line);
+        Assert.Contains("region in config file " + config, line);
+        Assert.Contains("proxy-endpoint in config file " + config, line);
+    }
+
+    [Fact]
+    public void The_default_config_dir_in_the_working_directory_is_used_only_when_it_exists()
     {
         using var dir = new TempDirectory();
         var context = new CliContext(TextWriter.Null, TextWriter.Null, new Dictionary<string, string?>());
-        var arguments = new ProxyArguments { Mode = "destination", Endpoint = "127.0.0.1:443", AccessToken = "t", BaseDirectory = dir.Path };
+        var arguments = new ProxyArguments { Mode = "destination", Endpoint = "127.0.0.1:443", AccessToken = "t", WorkingDirectory = dir.Path };
 
         Assert.Throws<UsageException>(() => arguments.ToTunnelOptions(context, NullLoggerFactory.Instance));
 

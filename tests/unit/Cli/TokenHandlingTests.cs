@@ -10,7 +10,7 @@ public class TokenHandlingTests
     {
         var run = await CliRun.CompleteAsync(new[] { "-t", Secret, "-s", "5555" });
 
-        var warning = Assert.Single(run.Error.ToString().Split('\n'), l => l.StartsWith("awstunnel: warning:", StringComparison.Ordinal));
+        var warning = Assert.Single(run.Error.ToString().Split('\n'), l => l.Contains("[warning]", StringComparison.Ordinal));
         Assert.Contains("-t/--access-token", warning);
         Assert.Contains("AWSIOT_TUNNEL_ACCESS_TOKEN", warning);
     }

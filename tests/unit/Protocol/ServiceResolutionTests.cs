@@ -1,5 +1,6 @@
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Tunnel;
+using AwsTunnel.Tests.Support;
 
 namespace AwsTunnel.Tests.Protocol;
 
@@ -79,14 +80,29 @@ public class ServiceResolutionTests
     }
 
     [Fact]
-    public void A_single_unnamed_mapping_is_rejected_when_two_services_are_announced()
+    public void An_unnamed_source_port_on_a_tunnel_with_several_services_serves_the_first_and_the_others_get_free_ports()
     {
-        var ex = Assert.Throws<TunnelStartException>(() =>
-            ServiceResolution.Resolve(TunnelMode.Source, Local("5555"), new[] { "SSH1", "HTTP" }));
+        var logs = new LogCapture();
 
-        Assert.Equal(TunnelStartFailure.ServiceMismatch, ex.Failure);
-        Assert.Contains("[SSH1, HTTP]", ex.Message);
-        Assert.Contains("[5555]", ex.Message);
+        var resolved = ServiceResolution.Resolve(TunnelMode.Source, Local("5555"), new[] { "SSH1", "HTTP" }, logs.CreateLogger("test"));
+
+        Assert.Equal(new ServiceMapping("SSH1", null, 5555), resolved["SSH1"]);
+        Assert.Equal(new ServiceMapping("HTTP", null, 0), resolved["HTTP"]);
+        var warning = Assert.Single(logs.Lines);
+        Assert.Contains("5555", warning);
+        Assert.Contains("SSH1=5555", warning);
+    }
+
+    [Fact]
+    public void An_unnamed_destination_target_on_a_tunnel_with_several_services_takes_every_service()
+    {
+        var logs = new LogCapture();
+
+        var resolved = ServiceResolution.Resolve(TunnelMode.Destination, Local("22"), new[] { "SSH1", "HTTP" }, logs.CreateLogger("test"));
+
+        Assert.Equal(new ServiceMapping("SSH1", null, 22), resolved["SSH1"]);
+        Assert.Equal(new ServiceMapping("HTTP", null, 22), resolved["HTTP"]);
+        Assert.Contains("SSH1, HTTP", Assert.Single(logs.Lines));
     }
 
     [Fact]

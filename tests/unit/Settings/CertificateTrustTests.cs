@@ -22,13 +22,14 @@ public class CertificateTrustTests
     {
         using var ca = TestCertificateAuthority.CreateRoot();
         using var server = ca.IssueServer("localhost", "127.0.0.1");
-        var trust = new CertificateTrust(new X509Certificate2Collection(), skipVerification: false);
+        var trust = new CertificateTrust(new X509Certificate2Collection(), skipVerification: false, caOption: "-c/--capath");
 
         var error = await HandshakeAsync(server, trust, "localhost");
 
         Assert.NotNull(error);
         Assert.Contains("not issued by a trusted authority", trust.LastFailure);
-        Assert.Contains("--capath", trust.LastFailure);
+        Assert.Contains("add its CA with -c/--capath", trust.LastFailure);
+        Assert.DoesNotContain("-CertificatePath", trust.LastFailure);
     }
 
     [Theory]
@@ -173,6 +174,7 @@ public class CertificateTrustTests
             ServiceUri = new Uri($"wss://localhost:{front.Port}"),
             TrustedCertificates = null,
             StartTimeout = TimeSpan.FromSeconds(5),
+            CertificateAuthorityOption = "--capath",
         };
 
         var refused = await Assert.ThrowsAsync<TunnelStartException>(() => new TunnelClient(options).StartAsync());

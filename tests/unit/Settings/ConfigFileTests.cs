@@ -147,11 +147,24 @@ public class ConfigFileTests
     }
 
     [Fact]
-    public void A_section_header_is_an_error()
+    public void A_section_line_is_ignored_with_a_warning_naming_the_line()
     {
-        var error = Assert.Throws<SettingsException>(() => ConfigFile.Parse("[proxy]\nregion = x", "config.ini"));
+        var logs = new AwsTunnel.Tests.Support.LogCapture();
 
-        Assert.StartsWith("config.ini:1: sections", error.Message);
+        var options = ConfigFile.Parse("[proxy]\nregion = x\n[more]", "config.ini", logs.CreateLogger("test"));
+
+        Assert.Equal("x", Assert.Single(options).Value);
+        Assert.Equal(2, logs.Lines.Count(l => l.Contains("section line", StringComparison.Ordinal)));
+        Assert.Contains(logs.Lines, l => l.Contains("config.ini:1", StringComparison.Ordinal) && l.Contains("[proxy]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_option_given_in_two_sections_is_still_given_twice()
+    {
+        var error = Assert.Throws<SettingsException>(() => ConfigFile.Parse("[a]\nregion = x\n[b]\nregion = y", "config.ini"));
+
+        Assert.Contains("config.ini:4", error.Message);
+        Assert.Contains("given again", error.Message);
     }
 
     [Fact]

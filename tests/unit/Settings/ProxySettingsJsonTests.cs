@@ -103,7 +103,7 @@ public class ProxySettingsJsonTests
     [Theory]
     [InlineData("""{"tunneling":{"proxy":{"websocket":{"ping_period_ms":"often"}}}}""", "tunneling.proxy.websocket.ping_period_ms", "'often'", "whole number of milliseconds")]
     [InlineData("""{"tunneling":{"proxy":{"tcp":{"connection_retry_count":"-2"}}}}""", "tunneling.proxy.tcp.connection_retry_count", "'-2'", "-1 to retry forever")]
-    [InlineData("""{"tunneling":{"proxy":{"message":{"max_payload_size":"70000"}}}}""", "tunneling.proxy.message.max_payload_size", "'70000'", "64512")]
+    [InlineData("""{"tunneling":{"proxy":{"message":{"max_payload_size":"0"}}}}""", "tunneling.proxy.message.max_payload_size", "'0'", "64512")]
     [InlineData("""{"tunneling":{"proxy":{"message":{"data_length_size":"4"}}}}""", "tunneling.proxy.message.data_length_size", "'4'", "2")]
     [InlineData("""{"tunneling":{"proxy":{"websocket":{"reconnect_on_data_error":"maybe"}}}}""", "tunneling.proxy.websocket.reconnect_on_data_error", "'maybe'", "true or false")]
     [InlineData("""{"tunneling":{"proxy":{"websocket":{"subprotocol":"aws.iot.securetunneling-4.0"}}}}""", "tunneling.proxy.websocket.subprotocol", "'aws.iot.securetunneling-4.0'", "aws.iot.securetunneling-3.0")]

@@ -66,29 +66,6 @@ public class TunnelEnvironmentTests
         Assert.Equal("new", Read(("AWSIOT_CLIENT_TOKEN", "old"), ("AWSIOT_TUNNEL_CLIENT_TOKEN", "new")).ClientToken);
     }
 
-    [Theory]
-    [InlineData("explicit", "piped", "tunnel", "stored", "aws", "default", "explicit", "the -Region parameter")]
-    [InlineData(null, "piped", "tunnel", "stored", "aws", "default", "piped", "the piped object")]
-    [InlineData(null, null, "tunnel", "stored", "aws", "default", "tunnel", "AWSIOT_TUNNEL_REGION")]
-    [InlineData(null, null, null, "stored", "aws", "default", "stored", "$StoredAWSRegion")]
-    [InlineData(null, null, null, null, "aws", "default", "aws", "AWS_REGION")]
-    [InlineData(null, null, null, null, null, "default", "default", "AWS_DEFAULT_REGION")]
-    [InlineData("", " ", null, "", null, "default", "default", "AWS_DEFAULT_REGION")]
-    public void The_region_comes_from_the_first_source_that_has_one(
-        string? explicitRegion, string? piped, string? tunnel, string? stored, string? aws, string? awsDefault, string expected, string source)
-    {
-        var env = Read(("AWSIOT_TUNNEL_REGION", tunnel), ("AWS_REGION", aws), ("AWS_DEFAULT_REGION", awsDefault));
-
-        Assert.Equal(expected, env.ResolveRegion(explicitRegion, piped, stored));
-        Assert.Equal((expected, source), env.ResolveRegionWithSource(explicitRegion, piped, stored));
-    }
-
-    [Fact]
-    public void No_region_anywhere_resolves_to_null()
-    {
-        Assert.Null(Read().ResolveRegion(null, null, null));
-    }
-
     [Fact]
     public void The_description_hides_tokens_and_proxy_passwords()
     {

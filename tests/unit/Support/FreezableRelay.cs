@@ -24,6 +24,14 @@ public sealed class FreezableRelay : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>Connections accepted so far.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>While set, new connections are accepted and then frozen, as a stuck load balancer does.</summary>
+    public volatile bool FreezeNew;
+
+    private int _accepted;
+
     /// <summary>Stops relaying on every current connection without closing it.</summary>
     public void FreezeCurrent()
     {
@@ -69,8 +77,9 @@ public sealed class FreezableRelay : IAsyncDisposable
                 continue;
             }
 
-            var pair = new Pair(client, server);
+            var pair = new Pair(client, server) { Frozen = FreezeNew };
             _pairs.Add(pair);
+            Interlocked.Increment(ref _accepted);
             _ = PumpAsync(pair, client, server);
             _ = PumpAsync(pair, server, client);
         }
