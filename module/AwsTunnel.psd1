@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'Start-TunnelSource'
         'Start-TunnelDestination'
+        'Start-TunnelAgent'
         'Get-TunnelSession'
         'Get-TunnelStream'
         'Stop-TunnelSession'

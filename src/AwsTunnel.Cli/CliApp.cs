@@ -80,6 +80,7 @@ public static class CliApp
         new ProxyCommand(context).AddTo(root);
         root.Add(ServiceCommand.Create(context));
         root.Add(DemoCommand.Create(context));
+        root.Add(AgentCommand.Create(context));
         return root;
     }
 }

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using AwsTunnel.Engine.Agent;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Service;
+using Microsoft.Extensions.Logging;
 
 namespace AwsTunnel.Cli;
 
@@ -38,10 +40,22 @@ internal static class ServiceCommand
             HelpName = "V1|V2|V3",
         };
         var verbose = new Option<string?>("--verbose", "-v") { Description = "Log level on stderr, 0-6 (default 4, info).", HelpName = "0-6" };
+        var mqttBroker = new Option<string?>("--mqtt-broker")
+        {
+            Description = "Publish a notification, as AWS IoT does, on $aws/things/THING/tunnels/notify for every tunnel opened for a thing: " +
+                "'embedded' runs an MQTT broker in this process (on --address, port --mqtt-broker-port); a URI (mqtt://HOST:PORT, mqtts://HOST:PORT) publishes to that broker.",
+            HelpName = "embedded|URI",
+        };
+        var mqttBrokerPort = new Option<int>("--mqtt-broker-port") { Description = "With --mqtt-broker embedded: its port (default 0: a free port).", HelpName = "PORT" };
+        var thing = new Option<string?>("--thing-name", "--thing")
+        {
+            Description = "Open the --tunnel tunnels for this thing (destinationConfig.thingName). With --mqtt-broker embedded they are opened once a tunnel agent has subscribed to the thing's topic.",
+            HelpName = "THING",
+        };
 
         var command = new Command("service", "Run a local tunneling service for offline use, and open tunnels on it.")
         {
-            port, address, tls, certOut, tunnels, maxProtocol, verbose,
+            port, address, tls, certOut, tunnels, maxProtocol, verbose, mqttBroker, mqttBrokerPort, thing,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -75,14 +89,50 @@ internal static class ServiceCommand
                 return ExitCodes.PortInUse;
             }
 
-            return await RunAsync(service, certificateFile, serviceLists, context, cancellationToken);
+            string? thingName = parseResult.GetValue(thing);
+            if (thingName is not null && !thingName.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '_' or '-'))
+            {
+                throw new UsageException($"--thing-name '{thingName}' is not a thing name: use letters, digits, ':', '_' or '-'.");
+            }
+
+            await using var notifier = await StartNotifierAsync(parseResult.GetValue(mqttBroker), parseResult.GetValue(mqttBrokerPort),
+                options.Address, service, loggerFactory, cancellationToken);
+            return await RunAsync(service, certificateFile, serviceLists, thingName, notifier, context, cancellationToken);
         });
 
         return command;
     }
 
-    private static async Task<int> RunAsync(
-        LocalTunnelService service, string? certificateFile, List<string[]> serviceLists, CliContext context, CancellationToken cancellationToken)
+    private static async Task<TunnelNotifier?> StartNotifierAsync(
+        string? broker, int port, IPAddress address, LocalTunnelService service, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        if (broker is null)
+        {
+            if (port != 0)
+            {
+                throw new UsageException("--mqtt-broker-port needs --mqtt-broker embedded: it is the embedded broker's port.");
+            }
+
+            return null;
+        }
+
+        INotificationPublisher publisher;
+        try
+        {
+            publisher = string.Equals(broker, "embedded", StringComparison.OrdinalIgnoreCase)
+                ? await EmbeddedNotificationBroker.StartAsync(address, ParsePort(port), cancellationToken)
+                : new ExternalNotificationBroker(BrokerAddress.Parse(broker));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"--mqtt-broker: {ex.Message} Or give 'embedded' to run a broker in this process.", ex);
+        }
+
+        return new TunnelNotifier(service.Registry, publisher, loggerFactory.CreateLogger("AwsTunnel.Notifications"));
+    }
+
+    private static async Task<int> RunAsync(LocalTunnelService service, string? certificateFile, List<string[]> serviceLists,
+        string? thingName, TunnelNotifier? notifier, CliContext context, CancellationToken cancellationToken)
     {
         var output = context.Out;
         output.WriteLine($"Local tunneling service listening on {service.Endpoint.GetLeftPart(UriPartial.Authority)}");
@@ -108,6 +158,27 @@ internal static class ServiceCommand
             output.WriteLine("The certificate is self-signed and not saved (see --cert-out); the examples below skip verification with -k.");
         }
 
+        if (notifier is not null)
+        {
+            output.WriteLine($"Tunnel notifications are published to {notifier.Publisher.BrokerUri}");
+            if (thingName is not null && notifier.Publisher is EmbeddedNotificationBroker embedded && serviceLists.Count > 0)
+            {
+                // The embedded broker keeps nothing for absent subscribers: open once an agent listens.
+                string topic = TunnelNotification.TopicFor(thingName);
+                output.WriteLine($"Waiting for a tunnel agent to subscribe to {topic} before opening the tunnels for {thingName}");
+                await output.FlushAsync(CancellationToken.None);
+                try
+                {
+                    await embedded.WaitForSubscriberAsync(topic, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    await service.StopAsync();
+                    return ExitCodes.Success;
+                }
+            }
+        }
+
         if (serviceLists.Count == 0)
         {
             output.WriteLine("No tunnels were opened; add --tunnel SSH1 (repeatable) to open some.");
@@ -118,7 +189,7 @@ internal static class ServiceCommand
             LocalTunnel tunnel;
             try
             {
-                tunnel = service.CreateTunnel(services);
+                tunnel = service.Registry.Open(new LocalTunnelSpec { Services = services, ThingName = thingName });
             }
             catch (ArgumentException ex)
             {

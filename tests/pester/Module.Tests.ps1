@@ -15,11 +15,11 @@ Describe 'The AwsTunnel module' {
     It 'exports its cmdlets' {
         (Get-Command -Module AwsTunnel).Name | Sort-Object | Should -Be @(
             'Close-LocalTunnel', 'Export-TunnelSettings', 'Get-LocalTunnelService', 'Get-TunnelSession', 'Get-TunnelStream', 'New-LocalTunnel',
-            'Start-LocalTunnelService', 'Start-TunnelDestination', 'Start-TunnelSource', 'Stop-LocalTunnelService', 'Stop-TunnelSession')
+            'Start-LocalTunnelService', 'Start-TunnelAgent', 'Start-TunnelDestination', 'Start-TunnelSource', 'Stop-LocalTunnelService', 'Stop-TunnelSession')
     }
 
     It 'has help with a synopsis and at least two examples for <_>' -ForEach @(
-        'Start-TunnelSource', 'Start-TunnelDestination', 'Get-TunnelSession', 'Get-TunnelStream', 'Stop-TunnelSession',
+        'Start-TunnelSource', 'Start-TunnelDestination', 'Start-TunnelAgent', 'Get-TunnelSession', 'Get-TunnelStream', 'Stop-TunnelSession',
         'Start-LocalTunnelService', 'Get-LocalTunnelService', 'Stop-LocalTunnelService', 'New-LocalTunnel', 'Close-LocalTunnel', 'Export-TunnelSettings') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

@@ -93,7 +93,7 @@ public sealed record AgentOptions
     public Func<TunnelNotification, ILoggerFactory>? DestinationLoggerFactory { get; init; }
 
     /// <summary>The notify topic for <see cref="ThingName"/>.</summary>
-    public string NotifyTopic => $"$aws/things/{ThingName}/tunnels/notify";
+    public string NotifyTopic => TunnelNotification.TopicFor(ThingName);
 
     /// <summary>Checks the combination; throws <see cref="ArgumentException"/> naming the input and the fix.</summary>
     public void Validate()

@@ -34,7 +34,8 @@ public sealed class AgentTunnel
     /// <summary>When the destination started.</summary>
     public DateTimeOffset StartedAt { get; }
 
-    internal TunnelNotification Notification { get; }
+    /// <summary>The notification the destination was started for (its token is not public).</summary>
+    public TunnelNotification Notification { get; }
 
     /// <summary>A description without the token.</summary>
     public override string ToString() => Notification.ToString();

@@ -57,6 +57,40 @@ public sealed class TunnelNotification
         $"{(TunnelId is null ? "tunnel" : "tunnel " + TunnelId)} in {Region} for [{string.Join(", ", Services)}]";
 
     /// <summary>
+    /// The payload AWS IoT publishes for a destination (plus <c>tunnelId</c>, which the local
+    /// tunneling service adds). The token is in it: publish it, never log it.
+    /// </summary>
+    public static byte[] Format(string accessToken, string region, IReadOnlyList<string> services, string? tunnelId)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("clientAccessToken", accessToken);
+            writer.WriteString("clientMode", TunnelMode.Destination.ToWire());
+            writer.WriteString("region", region);
+            writer.WriteStartArray("services");
+            foreach (var service in services)
+            {
+                writer.WriteStringValue(service);
+            }
+
+            writer.WriteEndArray();
+            if (tunnelId is not null)
+            {
+                writer.WriteString("tunnelId", tunnelId);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The reserved topic AWS IoT publishes a thing's tunnel notifications on.</summary>
+    public static string TopicFor(string thingName) => $"$aws/things/{thingName}/tunnels/notify";
+
+    /// <summary>
     /// Reads a notify payload. Returns null and sets <paramref name="problem"/> (a sentence that
     /// never quotes the token) when the payload is not a usable destination notification.
     /// </summary>

@@ -15,6 +15,12 @@ namespace AwsTunnel.PowerShell.Commands;
 /// <para>A two-service tunnel on the default local service, with both ends in this session.</para>
 /// </example>
 /// <example>
+/// <code>$service = Start-LocalTunnelService -MqttBroker Embedded
+/// $agent = $service | Start-TunnelAgent -ThingName dev42 -Service SSH=127.0.0.1:22
+/// $tunnel = New-LocalTunnel -Service SSH -ThingName dev42 -LocalService $service</code>
+/// <para>Opens a tunnel for thing dev42: the service publishes its notification, as AWS IoT does, and the agent starts the destination.</para>
+/// </example>
+/// <example>
 /// <code>$tunnel = New-LocalTunnel -Lifetime 60</code>
 /// <para>A single-stream (V1-style) tunnel that expires after a minute.</para>
 /// </example>
@@ -38,6 +44,13 @@ public sealed class NewLocalTunnelCommand : PSCmdlet
     public TimeSpan? Lifetime { get; set; }
 
     /// <summary>
+    /// <para type="description">The thing (device) the tunnel is for, as DestinationConfig.thingName. When the service publishes notifications (Start-LocalTunnelService -MqttBroker), the tunnel's notification goes to $aws/things/THING/tunnels/notify, where a tunnel agent (Start-TunnelAgent) starts the destination.</para>
+    /// </summary>
+    [Parameter]
+    [ValidatePattern("^[a-zA-Z0-9:_-]{1,128}$")]
+    public string? ThingName { get; set; }
+
+    /// <summary>
     /// <para type="description">The local tunneling service to use; default: this session's default service.</para>
     /// </summary>
     [Parameter(ValueFromPipeline = true)]
@@ -55,7 +68,7 @@ public sealed class NewLocalTunnelCommand : PSCmdlet
         var service = LocalServices.GetOrStartDefault(this, LocalService);
         try
         {
-            WriteObject(service.CreateTunnel(Service ?? Array.Empty<string>(), Lifetime));
+            WriteObject(service.CreateTunnel(Service ?? Array.Empty<string>(), Lifetime, ThingName));
         }
         catch (ArgumentException ex)
         {

@@ -1,10 +1,12 @@
 using System.Management.Automation;
 using System.Net;
+using AwsTunnel.Engine.Agent;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Service;
 using AwsTunnel.PowerShell.Input;
 using AwsTunnel.PowerShell.LocalService;
 using AwsTunnel.PowerShell.Sessions;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AwsTunnel.PowerShell.Commands;
 
@@ -16,6 +18,11 @@ namespace AwsTunnel.PowerShell.Commands;
 /// <code>$service = Start-LocalTunnelService
 /// $service.Endpoint</code>
 /// <para>Starts the service on a free loopback port (ws).</para>
+/// </example>
+/// <example>
+/// <code>$service = Start-LocalTunnelService -MqttBroker Embedded
+/// $service.MqttBroker</code>
+/// <para>Also runs an MQTT broker and publishes a notification there for every tunnel opened for a thing (New-LocalTunnel -ThingName), for tunnel agents (Start-TunnelAgent) to act on.</para>
 /// </example>
 /// <example>
 /// <code>Start-LocalTunnelService -UseTls -Port 8443 -MaxProtocol V2</code>
@@ -58,6 +65,20 @@ public sealed class StartLocalTunnelServiceCommand : PSCmdlet
     [SecondsTransformation]
     public TimeSpan? TunnelLifetime { get; set; }
 
+    /// <summary>
+    /// <para type="description">Publish a notification, as AWS IoT does, on $aws/things/THING/tunnels/notify whenever a tunnel is opened for a thing (New-LocalTunnel -ThingName, OpenTunnel with destinationConfig.thingName) or its destination token is rotated. 'Embedded' runs an MQTT broker in this process on the service's address (port -MqttBrokerPort, default a free one); a URI (mqtt://host:port, mqtts://host:port) publishes to that broker. The broker's address is in the MqttBroker property, which binds to Start-TunnelAgent -Broker.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MqttBroker { get; set; }
+
+    /// <summary>
+    /// <para type="description">With -MqttBroker Embedded: the broker's port; 0 (default) picks a free one.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int MqttBrokerPort { get; set; }
+
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
@@ -83,6 +104,59 @@ public sealed class StartLocalTunnelServiceCommand : PSCmdlet
             options = options with { DefaultTunnelLifetime = lifetime };
         }
 
-        WriteObject(LocalServices.Start(this, options));
+        var publisher = StartPublisher(address);
+        LocalTunnelServiceInfo info;
+        try
+        {
+            info = LocalServices.Start(this, options);
+        }
+        catch
+        {
+            publisher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        if (publisher is not null)
+        {
+            info.Notifier = new TunnelNotifier(info.Service.Registry, publisher, NullLogger.Instance);
+            WriteVerbose($"Tunnel notifications go to {publisher.BrokerUri}.");
+        }
+
+        WriteObject(info);
+    }
+
+    private INotificationPublisher? StartPublisher(IPAddress address)
+    {
+        if (MqttBroker is null)
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(MqttBrokerPort)))
+            {
+                ThrowTerminatingError(TunnelErrors.InvalidOptions(new ArgumentException(
+                    "-MqttBrokerPort needs -MqttBroker Embedded: it is the embedded broker's port."), "InvalidMqttBroker"));
+            }
+
+            return null;
+        }
+
+        try
+        {
+            if (string.Equals(MqttBroker, "Embedded", StringComparison.OrdinalIgnoreCase))
+            {
+                return EmbeddedNotificationBroker.StartAsync(address, MqttBrokerPort).GetAwaiter().GetResult();
+            }
+
+            return new ExternalNotificationBroker(BrokerAddress.Parse(MqttBroker));
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(TunnelErrors.InvalidOptions(new ArgumentException(
+                $"-MqttBroker: {ex.Message} Or give Embedded to run a broker in this process."), "InvalidMqttBroker"));
+        }
+        catch (InvalidOperationException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "MqttBrokerStartFailed", ErrorCategory.ResourceUnavailable, MqttBrokerPort));
+        }
+
+        return null;
     }
 }

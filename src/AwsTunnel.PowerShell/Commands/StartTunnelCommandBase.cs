@@ -255,16 +255,7 @@ public abstract class StartTunnelCommandBase : PSCmdlet
         _cancel = cancel;
         try
         {
-            var start = client.StartAsync(cancel.Token);
-            var wakeUps = new[] { ((IAsyncResult)start).AsyncWaitHandle, log.Arrived };
-            while (!start.IsCompleted)
-            {
-                WaitHandle.WaitAny(wakeUps);
-                log.Drain(this);
-            }
-
-            log.Drain(this);
-            start.GetAwaiter().GetResult();
+            log.RelayUntil(this, client.StartAsync(cancel.Token));
         }
         finally
         {

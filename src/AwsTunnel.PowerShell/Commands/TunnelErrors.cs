@@ -26,6 +26,10 @@ internal static class TunnelErrors
     public static ErrorRecord StartFailed(TunnelStartException ex, object? target) =>
         new(ex, ex.Failure.ToString(), CategoryOf(ex.Failure), target);
 
+    /// <summary>A tunnel agent could not connect to its broker or subscribe. ErrorId AgentStartFailed, ConnectionError.</summary>
+    public static ErrorRecord AgentStartFailed(Exception ex, object? target) =>
+        new(ex, "AgentStartFailed", ErrorCategory.ConnectionError, target);
+
     /// <summary>Nothing matched a name or id that has no wildcard.</summary>
     public static ErrorRecord NotFound(string errorId, string message, object? target) =>
         new(new ItemNotFoundException(message), errorId, ErrorCategory.ObjectNotFound, target);

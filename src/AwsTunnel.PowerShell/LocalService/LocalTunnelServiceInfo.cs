@@ -47,14 +47,26 @@ public sealed class LocalTunnelServiceInfo
     /// <summary>The tunnels on this service, open or closed, from New-LocalTunnel or the OpenTunnel API.</summary>
     public LocalTunnelInfo[] Tunnels => Service.Tunnels.Select(Wrap).ToArray();
 
+    /// <summary>
+    /// The MQTT broker the service publishes tunnel notifications to (mqtt://127.0.0.1:PORT for
+    /// -MqttBroker Embedded); empty when it publishes none. Binds to Start-TunnelAgent -Broker.
+    /// </summary>
+    public string? MqttBroker => Notifier?.Publisher.BrokerUri;
+
+    /// <summary>How many tunnel notifications were published to <see cref="MqttBroker"/>.</summary>
+    public int NotificationsPublished => Notifier?.Published ?? 0;
+
+    /// <summary>Publishes a notification for every tunnel opened (or rotated) for a thing; null = none.</summary>
+    internal TunnelNotifier? Notifier { get; set; }
+
     /// <summary>How many tunnels are open.</summary>
     public int OpenTunnels => Tunnels.Count(t => t.IsOpen);
 
     /// <inheritdoc />
     public override string ToString() => $"Local tunneling service at {Endpoint} ({(IsRunning ? "running" : "stopped")})";
 
-    internal LocalTunnelInfo CreateTunnel(IEnumerable<string> services, TimeSpan? lifetime) =>
-        Wrap(Service.CreateTunnel(services, lifetime));
+    internal LocalTunnelInfo CreateTunnel(IEnumerable<string> services, TimeSpan? lifetime, string? thingName = null) =>
+        Wrap(Service.Registry.Open(new LocalTunnelSpec { Services = services.ToList(), Lifetime = lifetime, ThingName = thingName }));
 
     internal LocalTunnelInfo? FindTunnel(string tunnelId) =>
         Service.Tunnels.FirstOrDefault(t => string.Equals(t.TunnelId, tunnelId, StringComparison.OrdinalIgnoreCase)) is { } tunnel
@@ -77,6 +89,11 @@ public sealed class LocalTunnelServiceInfo
     internal async Task StopAsync()
     {
         IsRunning = false;
+        if (Notifier is { } notifier)
+        {
+            await notifier.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Service.DisposeAsync().ConfigureAwait(false);
     }
 

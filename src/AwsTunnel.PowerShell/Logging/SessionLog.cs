@@ -52,6 +52,43 @@ internal sealed class SessionLog
         }
     }
 
+    /// <summary>
+    /// Waits for <paramref name="start"/> on the pipeline thread, writing the records that arrive
+    /// meanwhile (WriteVerbose and friends may only be called from this thread); rethrows its failure.
+    /// </summary>
+    public void RelayUntil(Cmdlet cmdlet, Task start)
+    {
+        var wakeUps = new[] { ((IAsyncResult)start).AsyncWaitHandle, Arrived };
+        while (!start.IsCompleted)
+        {
+            WaitHandle.WaitAny(wakeUps);
+            Drain(cmdlet);
+        }
+
+        Drain(cmdlet);
+        start.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Adds one record to a job's stream for its level (Debug, Verbose, Warning, Error).</summary>
+    public static void WriteToJob(Job job, LogEntry entry, string errorId)
+    {
+        switch (entry.Level)
+        {
+            case LogLevel.Trace or LogLevel.Debug:
+                job.Debug.Add(new DebugRecord(entry.Message));
+                break;
+            case LogLevel.Information:
+                job.Verbose.Add(new VerboseRecord(entry.Message));
+                break;
+            case LogLevel.Warning:
+                job.Warning.Add(new WarningRecord(entry.Message));
+                break;
+            default:
+                job.Error.Add(new ErrorRecord(new TunnelSessionException(null, entry.Message), errorId, ErrorCategory.NotSpecified, job.Name));
+                break;
+        }
+    }
+
     /// <summary>Writes queued records through the cmdlet; call on the pipeline thread only.</summary>
     public void Drain(Cmdlet cmdlet)
     {

@@ -16,6 +16,7 @@ internal sealed class RunspaceScope
     private static readonly RunspaceScope s_noRunspace = new(null);
 
     private readonly ConcurrentDictionary<Guid, TunnelSession> _sessions = new();
+    private readonly ConcurrentDictionary<Guid, TunnelAgentJob> _agents = new();
     private readonly List<LocalTunnelServiceInfo> _services = new();
 
     private RunspaceScope(Runspace? runspace)
@@ -42,6 +43,13 @@ internal sealed class RunspaceScope
     public void Add(TunnelSession session) => _sessions.TryAdd(session.InstanceId, session);
 
     public bool Remove(TunnelSession session) => _sessions.TryRemove(session.InstanceId, out _);
+
+    /// <summary>Tunnel agents (Start-TunnelAgent) in the order they were started.</summary>
+    public IReadOnlyList<TunnelAgentJob> Agents => _agents.Values.OrderBy(a => a.Id).ToArray();
+
+    public void AddAgent(TunnelAgentJob agent) => _agents.TryAdd(agent.InstanceId, agent);
+
+    public bool RemoveAgent(TunnelAgentJob agent) => _agents.TryRemove(agent.InstanceId, out _);
 
     /// <summary>Running local services, the default first.</summary>
     public IReadOnlyList<LocalTunnelServiceInfo> LocalServices
@@ -84,8 +92,10 @@ internal sealed class RunspaceScope
             s_states.TryRemove(runspace.InstanceId, out _);
         }
 
-        // Sessions own sockets and listeners: release them with the runspace, all at once
-        // (each stop may take a second), then the local services they were connected to.
+        // Agents first (they would start new sessions), then sessions, which own sockets and
+        // listeners: release them with the runspace, all at once (each stop may take a second),
+        // then the local services they were connected to.
+        Task.WaitAll(_agents.Values.Select(a => Task.Run(a.Dispose)).ToArray(), TimeSpan.FromSeconds(15));
         Task.WaitAll(_sessions.Values.Select(s => Task.Run(s.Dispose)).ToArray(), TimeSpan.FromSeconds(15));
         foreach (var service in LocalServices)
         {

@@ -61,6 +61,9 @@ public sealed class TunnelSession : Job2
     /// <summary>The tunnel's id, when it came with the input (TunnelId or TunnelArn).</summary>
     public string? TunnelId { get; }
 
+    /// <summary>The name of the tunnel agent (Start-TunnelAgent) that started this session; empty for a session started directly.</summary>
+    public string? Agent { get; internal init; }
+
     /// <summary>The engine's view: Connecting, Connected, Reconnecting, Stopping, Ended.</summary>
     public TunnelState TunnelState => _client.State;
 
@@ -291,21 +294,7 @@ public sealed class TunnelSession : Job2
             return;
         }
 
-        switch (entry.Level)
-        {
-            case LogLevel.Trace or LogLevel.Debug:
-                Debug.Add(new DebugRecord(entry.Message));
-                break;
-            case LogLevel.Information:
-                Verbose.Add(new VerboseRecord(entry.Message));
-                break;
-            case LogLevel.Warning:
-                Warning.Add(new WarningRecord(entry.Message));
-                break;
-            default:
-                Error.Add(new ErrorRecord(new TunnelSessionException(null, entry.Message), "EngineError", ErrorCategory.NotSpecified, Name));
-                break;
-        }
+        SessionLog.WriteToJob(this, entry, "EngineError");
     }
 
     private static PSNotSupportedException NotSupported(string verb, string instead) =>

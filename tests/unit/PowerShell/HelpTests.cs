@@ -11,7 +11,7 @@ public sealed class HelpTests : IDisposable
 
     public static TheoryData<string> Cmdlets() => new()
     {
-        "Start-TunnelSource", "Start-TunnelDestination", "Get-TunnelSession", "Get-TunnelStream", "Stop-TunnelSession",
+        "Start-TunnelSource", "Start-TunnelDestination", "Start-TunnelAgent", "Get-TunnelSession", "Get-TunnelStream", "Stop-TunnelSession",
         "Start-LocalTunnelService", "Get-LocalTunnelService", "Stop-LocalTunnelService", "New-LocalTunnel", "Close-LocalTunnel", "Export-TunnelSettings",
     };
 

@@ -8,7 +8,7 @@ public sealed class ModuleManifestTests : IDisposable
     private static readonly string[] Cmdlets =
     {
         "Close-LocalTunnel", "Export-TunnelSettings", "Get-LocalTunnelService", "Get-TunnelSession", "Get-TunnelStream", "New-LocalTunnel",
-        "Start-LocalTunnelService", "Start-TunnelDestination", "Start-TunnelSource", "Stop-LocalTunnelService", "Stop-TunnelSession",
+        "Start-LocalTunnelService", "Start-TunnelAgent", "Start-TunnelDestination", "Start-TunnelSource", "Stop-LocalTunnelService", "Stop-TunnelSession",
     };
 
     private readonly ModuleRunspace _ps = new();
