@@ -39,6 +39,12 @@ internal static class ServiceCommand
             Description = "The highest protocol version the service selects: V1, V2 or V3 (default).",
             HelpName = "V1|V2|V3",
         };
+        var maxOpen = new Option<int>("--max-open-tunnels")
+        {
+            Description = "OpenTunnel answers LimitExceededException past this many open tunnels (default 100).",
+            HelpName = "N",
+            DefaultValueFactory = _ => new LocalTunnelServiceOptions().MaxOpenTunnels,
+        };
         var verbose = new Option<string?>("--verbose", "-v") { Description = "Log level on stderr, 0-6 (default 4, info).", HelpName = "0-6" };
         var mqttBroker = new Option<string?>("--mqtt-broker")
         {
@@ -55,7 +61,7 @@ internal static class ServiceCommand
 
         var command = new Command("service", "Run a local tunneling service for offline use, and open tunnels on it.")
         {
-            port, address, tls, certOut, tunnels, maxProtocol, verbose, mqttBroker, mqttBrokerPort, thing,
+            port, address, tls, certOut, tunnels, maxProtocol, maxOpen, verbose, mqttBroker, mqttBrokerPort, thing,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -68,6 +74,7 @@ internal static class ServiceCommand
                 MaxProtocol = parseResult.GetValue(maxProtocol) is { } max
                     ? FlagValues.ParseProtocolVersion(max, "--max-protocol")
                     : ProtocolVersion.V3,
+                MaxOpenTunnels = ParseLimit(parseResult.GetValue(maxOpen)),
             };
             string? certificateFile = parseResult.GetValue(certOut);
             if (certificateFile is not null && !options.UseTls)
@@ -136,6 +143,8 @@ internal static class ServiceCommand
     {
         var output = context.Out;
         output.WriteLine($"Local tunneling service listening on {service.Endpoint.GetLeftPart(UriPartial.Authority)}");
+        output.WriteLine($"Secure Tunneling API on {service.ApiEndpoint} (aws iotsecuretunneling --endpoint-url, AWS Tools -EndpointUrl); for the AWS CLI and SDKs set:");
+        output.WriteLine($"  {LocalTunnelService.ApiEndpointVariable}={service.ApiEndpoint}");
         string trust = "-k";
         if (certificateFile is not null)
         {
@@ -152,6 +161,7 @@ internal static class ServiceCommand
 
             trust = $"-c {Path.GetDirectoryName(path)}";
             output.WriteLine($"Certificate written to {path}; proxies trust it with {trust}");
+            output.WriteLine($"  AWS_CA_BUNDLE={path} (the AWS CLI and SDKs trust it so)");
         }
         else if (service.Certificate is not null)
         {
@@ -181,7 +191,7 @@ internal static class ServiceCommand
 
         if (serviceLists.Count == 0)
         {
-            output.WriteLine("No tunnels were opened; add --tunnel SSH1 (repeatable) to open some.");
+            output.WriteLine("No tunnels were opened; add --tunnel SSH1 (repeatable), or call OpenTunnel on the API.");
         }
 
         foreach (var services in serviceLists)
@@ -191,7 +201,7 @@ internal static class ServiceCommand
             {
                 tunnel = service.Registry.Open(new LocalTunnelSpec { Services = services, ThingName = thingName });
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or TunnelLimitExceededException)
             {
                 throw new UsageException($"--tunnel '{string.Join(",", services)}': {ex.Message}", ex);
             }
@@ -250,6 +260,10 @@ internal static class ServiceCommand
             throw new UsageException(ex.Message, ex);
         }
     }
+
+    private static int ParseLimit(int limit) => limit > 0
+        ? limit
+        : throw new UsageException($"--max-open-tunnels {limit.ToString(CultureInfo.InvariantCulture)} is not a count of tunnels. Give 1 or more.");
 
     private static int ParsePort(int port) => port is >= 0 and <= 65535
         ? port

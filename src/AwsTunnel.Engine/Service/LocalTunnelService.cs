@@ -49,6 +49,9 @@ public sealed class LocalTunnelService : IAsyncDisposable
     /// <summary>The address proxies connect to (valid after <see cref="StartAsync"/>).</summary>
     public Uri Endpoint { get; private set; } = new("ws://127.0.0.1:0");
 
+    /// <summary>The environment variable the AWS CLI and SDKs read the Secure Tunneling API's endpoint from.</summary>
+    public const string ApiEndpointVariable = "AWS_ENDPOINT_URL_IOTSECURETUNNELING";
+
     /// <summary>
     /// The Secure Tunneling API on the same port (http, or https with TLS): give it to the AWS
     /// CLI's --endpoint-url, AWS Tools' -EndpointUrl or AWS_ENDPOINT_URL_IOTSECURETUNNELING.

@@ -4,7 +4,7 @@ namespace AwsTunnel.Engine.Service;
 public sealed class TunnelLimitExceededException : InvalidOperationException
 {
     public TunnelLimitExceededException(int limit)
-        : base($"The local tunneling service already has {limit} open tunnels, its limit (LocalTunnelServiceOptions.MaxOpenTunnels). Close a tunnel first, or start the service with a higher limit.")
+        : base($"The local tunneling service already has {limit} open tunnels, its limit. Close a tunnel first, or start the service with a higher open-tunnel limit.")
     {
         Limit = limit;
     }

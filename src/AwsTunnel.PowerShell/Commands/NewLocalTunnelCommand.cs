@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AwsTunnel.Engine.Service;
 using AwsTunnel.PowerShell.Input;
 using AwsTunnel.PowerShell.LocalService;
 
@@ -73,6 +74,10 @@ public sealed class NewLocalTunnelCommand : PSCmdlet
         catch (ArgumentException ex)
         {
             ThrowTerminatingError(TunnelErrors.InvalidOptions(ex, "InvalidLocalTunnel"));
+        }
+        catch (TunnelLimitExceededException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "LocalTunnelLimitExceeded", ErrorCategory.LimitsExceeded, service));
         }
         catch (ObjectDisposedException)
         {

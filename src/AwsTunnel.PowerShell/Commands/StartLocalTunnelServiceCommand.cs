@@ -12,7 +12,7 @@ namespace AwsTunnel.PowerShell.Commands;
 
 /// <summary>
 /// <para type="synopsis">Starts an in-process tunneling service on loopback, the offline stand-in for AWS IoT Secure Tunneling.</para>
-/// <para type="description">Start-LocalTunnelService runs the service side of the secure tunneling protocol in this PowerShell process: handshake rules, token pairing, SERVICE_IDS, forwarding, peer replacement, tunnel close and expiry, over ws or (with -UseTls) wss with a self-signed certificate. Tunnels on it come from New-LocalTunnel and pipe into Start-TunnelSource and Start-TunnelDestination like Open-IOTSTTunnel output. The first service started in a PowerShell session is its default, used by New-LocalTunnel; it stops with Stop-LocalTunnelService or when the session closes.</para>
+/// <para type="description">Start-LocalTunnelService runs the service side of the secure tunneling protocol in this PowerShell process: handshake rules, token pairing, SERVICE_IDS, forwarding, peer replacement, tunnel close and expiry, over ws or (with -UseTls) wss with a self-signed certificate. Tunnels on it come from New-LocalTunnel, or from the IoT Secure Tunneling API that the same port answers (point Open-IOTSTTunnel -EndpointUrl, aws iotsecuretunneling --endpoint-url or AWS_ENDPOINT_URL_IOTSECURETUNNELING at ApiEndpoint), and pipe into Start-TunnelSource and Start-TunnelDestination like Open-IOTSTTunnel output. The first service started in a PowerShell session is its default, used by New-LocalTunnel; it stops with Stop-LocalTunnelService or when the session closes.</para>
 /// </summary>
 /// <example>
 /// <code>$service = Start-LocalTunnelService
@@ -23,6 +23,12 @@ namespace AwsTunnel.PowerShell.Commands;
 /// <code>$service = Start-LocalTunnelService -MqttBroker Embedded
 /// $service.MqttBroker</code>
 /// <para>Also runs an MQTT broker and publishes a notification there for every tunnel opened for a thing (New-LocalTunnel -ThingName), for tunnel agents (Start-TunnelAgent) to act on.</para>
+/// </example>
+/// <example>
+/// <code>$service = Start-LocalTunnelService
+/// $env:AWS_ENDPOINT_URL_IOTSECURETUNNELING = $service.ApiEndpoint
+/// $tunnel = Open-IOTSTTunnel -DestinationConfig_Service SSH1 -Region us-east-1</code>
+/// <para>Points AWS Tools (and the AWS CLI) at the local service's Secure Tunneling API: scripts under test open tunnels with their usual calls.</para>
 /// </example>
 /// <example>
 /// <code>Start-LocalTunnelService -UseTls -Port 8443 -MaxProtocol V2</code>
@@ -79,6 +85,20 @@ public sealed class StartLocalTunnelServiceCommand : PSCmdlet
     [ValidateRange(0, 65535)]
     public int MqttBrokerPort { get; set; }
 
+    /// <summary>
+    /// <para type="description">How many tunnels may be open at once; OpenTunnel and New-LocalTunnel fail past it (LimitExceededException). Default 100.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxOpenTunnels { get; set; } = 100;
+
+    /// <summary>
+    /// <para type="description">Accept Secure Tunneling API calls only when signed with this access key id (the signature itself is not checked). Default: any caller.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AccessKeyId { get; set; }
+
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
@@ -98,7 +118,10 @@ public sealed class StartLocalTunnelServiceCommand : PSCmdlet
             return;
         }
 
-        var options = new LocalTunnelServiceOptions { Address = address, Port = Port, UseTls = UseTls, MaxProtocol = MaxProtocol };
+        var options = new LocalTunnelServiceOptions
+        {
+            Address = address, Port = Port, UseTls = UseTls, MaxProtocol = MaxProtocol, MaxOpenTunnels = MaxOpenTunnels, AccessKeyId = AccessKeyId,
+        };
         if (TunnelLifetime is { } lifetime)
         {
             options = options with { DefaultTunnelLifetime = lifetime };

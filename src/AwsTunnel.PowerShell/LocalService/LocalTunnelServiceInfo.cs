@@ -26,6 +26,12 @@ public sealed class LocalTunnelServiceInfo
     /// <summary>The address proxies connect to: ws://127.0.0.1:PORT, or wss://localhost:PORT with -UseTls.</summary>
     public string Endpoint => Service.Endpoint.ToString();
 
+    /// <summary>The IoT Secure Tunneling API on the same port: for -EndpointUrl, --endpoint-url or AWS_ENDPOINT_URL_IOTSECURETUNNELING.</summary>
+    public string ApiEndpoint => Service.ApiEndpoint.ToString();
+
+    /// <summary>The PowerShell line that points AWS Tools and the AWS CLI at <see cref="ApiEndpoint"/>.</summary>
+    public string EnvironmentLine => $"$env:{LocalTunnelService.ApiEndpointVariable} = '{ApiEndpoint}'";
+
     /// <summary>The port the service listens on.</summary>
     public int Port => Service.Endpoint.Port;
 

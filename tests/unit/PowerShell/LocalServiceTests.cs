@@ -29,6 +29,20 @@ public sealed class LocalServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task The_service_shows_its_API_endpoint_and_lists_tunnels_opened_through_the_API()
+    {
+        var service = Assert.Single(_ps.Run("Start-LocalTunnelService"));
+        string apiEndpoint = (string)service.Properties["ApiEndpoint"].Value;
+        Assert.Equal($"$env:AWS_ENDPOINT_URL_IOTSECURETUNNELING = '{apiEndpoint}'", (string)service.Properties["EnvironmentLine"].Value);
+
+        using var api = new AwsTunnel.Tests.Support.TunnelingApiClient(new Uri(apiEndpoint));
+        string id = (await api.OkAsync("OpenTunnel", new { destinationConfig = new { services = new[] { "SSH" } } }))["tunnelId"]!.GetValue<string>();
+
+        var listed = _ps.Run("(Get-LocalTunnelService).Tunnels").Select(t => (string)t.Properties["TunnelId"].Value);
+        Assert.Equal(new[] { id }, listed);
+    }
+
+    [Fact]
     public void A_local_tunnel_does_not_show_its_tokens_in_ToString()
     {
         var text = _ps.Run("$t = New-LocalTunnel -Service SSH1; \"$t\"; $t.ToString()").Select(o => o.ToString()).ToList();
