@@ -6,14 +6,15 @@
     Build   - builds the solution; the module project assembles the importable module folder
               out/AwsTunnel (manifest, format file, help, module dll and its dependencies,
               never System.Management.Automation).
-    Test    - Build, then the xunit suite (`dotnet test`, including the hosted-PowerShell tests)
+    Test    - Build and Package, then the xunit suite (`dotnet test`, including the hosted-PowerShell tests)
               and the Pester suites in tests/pester, run by this same pwsh with the Pester version
               pinned in build/Pester.proj (restored from NuGet). Prints one line per runner,
               "dotnet: N passed, N failed, N skipped" and "pester: ...", and fails when either runner
               failed or ran no test.
-    Package - Build, then packs out/AwsTunnel into out/package/AwsTunnel.<version>.nupkg with
-              PSResourceGet's Compress-PSResource: the package Publish-PSResource would send to the
-              PowerShell Gallery.
+    Package - Build into a fresh out/AwsTunnel, then pack it into out/package/AwsTunnel.<version>.nupkg
+              with PSResourceGet's Compress-PSResource: the package Publish-PSResource would send to
+              the PowerShell Gallery. Publish it with
+              Publish-PSResource -NupkgPath out/package/AwsTunnel.<version>.nupkg -Repository PSGallery -ApiKey <key>.
     Clean   - removes out/ and the bin/obj folders.
 
     The README's test command is `dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test`:
@@ -77,7 +78,7 @@ function Invoke-Clean {
 function Invoke-Build {
     Invoke-Dotnet build $solution --configuration $Configuration
     # The module project's AssembleModuleFolder target fills out/AwsTunnel; check what users import.
-    foreach ($file in 'AwsTunnel.psd1', 'AwsTunnel.Format.ps1xml', 'AwsTunnel.PowerShell.dll', 'AwsTunnel.Engine.dll') {
+    foreach ($file in 'AwsTunnel.psd1', 'AwsTunnel.Format.ps1xml', 'AwsTunnel.PowerShell.dll', 'AwsTunnel.Engine.dll', 'en-US/AwsTunnel.PowerShell.dll-Help.xml', 'LICENSE') {
         if (-not (Test-Path (Join-Path $moduleFolder $file))) { throw "The module folder lacks $file; the build did not assemble it." }
     }
     if (Test-Path (Join-Path $moduleFolder 'System.Management.Automation.dll')) {
@@ -183,7 +184,9 @@ foreach ($t in $Task) {
     switch ($t) {
         'Clean'   { Invoke-Clean }
         'Build'   { Invoke-Build }
-        'Test'    { Invoke-Build; Invoke-Test }
-        'Package' { Invoke-Build; Invoke-Package }
+        # The Pester suites install the package (tests/pester/Package.Tests.ps1).
+        'Test'    { Invoke-Build; Invoke-Package; Invoke-Test }
+        # From a module folder made anew, so no file of an earlier build is published.
+        'Package' { Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $moduleFolder; Invoke-Build; Invoke-Package }
     }
 }

@@ -18,15 +18,6 @@ Describe 'The AwsTunnel module' {
             'Start-LocalTunnelService', 'Start-TunnelAgent', 'Start-TunnelDestination', 'Start-TunnelSource', 'Stop-LocalTunnelService', 'Stop-TunnelSession')
     }
 
-    It 'has help with a synopsis and at least two examples for <_>' -ForEach @(
-        'Start-TunnelSource', 'Start-TunnelDestination', 'Start-TunnelAgent', 'Get-TunnelSession', 'Get-TunnelStream', 'Stop-TunnelSession',
-        'Start-LocalTunnelService', 'Get-LocalTunnelService', 'Stop-LocalTunnelService', 'New-LocalTunnel', 'Close-LocalTunnel', 'Export-TunnelSettings') {
-        $help = Get-Help $_ -Full
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -BeLike "*$_ *[<]CommonParameters[>]*"
-        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
-    }
-
     It 'shows no token in the default views of a local tunnel' {
         $tunnel = New-LocalTunnel -Service SSH1
         try {

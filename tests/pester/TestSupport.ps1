@@ -88,3 +88,33 @@ function Wait-Until {
         Start-Sleep -Milliseconds 50
     }
 }
+
+# Runs a script in a fresh pwsh, the same pwsh as this one (as a dotnet tool: dotnet <PSHOME>/pwsh.dll),
+# with environment variables set ($null removes one); returns its exit code and its output lines.
+function Invoke-ChildPwsh {
+    param([string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 300)
+    $exe = [Environment]::ProcessPath
+    $start = [System.Diagnostics.ProcessStartInfo]::new($exe)
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))) {
+        $start.ArgumentList.Add($argument)
+    }
+    foreach ($name in $Environment.Keys) {
+        if ($null -eq $Environment[$name]) { $null = $start.Environment.Remove($name) } else { $start.Environment[$name] = $Environment[$name] }
+    }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+        $process.Kill($true)
+        throw "The child pwsh did not end within $TimeoutSeconds s: $Script"
+    }
+    [pscustomobject]@{
+        ExitCode = $process.ExitCode
+        Output   = @($stdout.Result -split "`r?`n" | Where-Object { $_ })
+        Error    = $stderr.Result
+    }
+}

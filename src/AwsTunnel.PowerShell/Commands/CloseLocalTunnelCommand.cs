@@ -12,8 +12,8 @@ namespace AwsTunnel.PowerShell.Commands;
 /// <para>Closes a tunnel from New-LocalTunnel; sessions on it end as Completed.</para>
 /// </example>
 /// <example>
-/// <code>Close-LocalTunnel -TunnelId 0f6a7f8e-2f43-4d1b-9a55-7c2d7c1e0a11 -Confirm:$false</code>
-/// <para>Closes a tunnel by id without asking.</para>
+/// <code>Close-LocalTunnel -TunnelId $tunnel.TunnelId -Confirm:$false</code>
+/// <para>Closes a tunnel by its id (a GUID, as (Get-LocalTunnelService).Tunnels lists them) without asking.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Close, "LocalTunnel", SupportsShouldProcess = true)]
 public sealed class CloseLocalTunnelCommand : PSCmdlet

@@ -23,8 +23,9 @@ namespace AwsTunnel.PowerShell.Commands;
 /// <para>Offline: a tunnel on the local tunneling service, both ends in this session; the source listens on a free port, shown by Ports.</para>
 /// </example>
 /// <example>
-/// <code>Start-TunnelSource -AccessToken $env:SOURCE_TOKEN -Region eu-west-1 -Service @{SSH1=5555; HTTP=8080} -Name web</code>
-/// <para>Starts a source for a two-service tunnel from a token given directly.</para>
+/// <code>$env:AWSIOT_TUNNEL_REGION = 'eu-west-1'
+/// Start-TunnelSource -AccessToken $env:SOURCE_TOKEN -Service @{SSH1=5555; HTTP=8080} -Name web</code>
+/// <para>Starts a source for a two-service tunnel from a token given directly. The region comes from AWSIOT_TUNNEL_REGION here; -Region, $StoredAWSRegion (Set-DefaultAWSRegion) and AWS_REGION work too.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "TunnelSource")]
 [OutputType(typeof(TunnelSession))]
