@@ -33,12 +33,6 @@ Describe 'The AwsTunnel module' {
         }
     }
 
-    It 'completes -Region' {
-        $line = 'Start-TunnelSource -Region us-ea'
-        $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
-        $completion.CompletionMatches.CompletionText | Should -Be @('us-east-1', 'us-east-2')
-    }
-
     AfterAll {
         Stop-LocalTunnelService -All -Confirm:$false
     }

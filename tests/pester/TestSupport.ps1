@@ -91,12 +91,14 @@ function Wait-Until {
 
 # Runs a script in a fresh pwsh, the same pwsh as this one (as a dotnet tool: dotnet <PSHOME>/pwsh.dll),
 # with environment variables set ($null removes one); returns its exit code and its output lines.
+# With -InputText it runs interactive and reads prompt answers (one a line) from standard input.
 function Invoke-ChildPwsh {
-    param([string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 300)
+    param([string] $Script, [hashtable] $Environment = @{}, [string] $InputText, [int] $TimeoutSeconds = 300)
     $exe = [Environment]::ProcessPath
     $start = [System.Diagnostics.ProcessStartInfo]::new($exe)
     if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-    foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))) {
+    $mode = if ($PSBoundParameters.ContainsKey('InputText')) { @() } else { @('-NonInteractive') }
+    foreach ($argument in @('-NoProfile') + $mode + @('-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script)))) {
         $start.ArgumentList.Add($argument)
     }
     foreach ($name in $Environment.Keys) {
@@ -104,8 +106,11 @@ function Invoke-ChildPwsh {
     }
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
+    $start.RedirectStandardInput = $true
     $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)
+    $process.StandardInput.Write($InputText)
+    $process.StandardInput.Close()
     $stderr = $process.StandardError.ReadToEndAsync()
     $stdout = $process.StandardOutput.ReadToEndAsync()
     if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
