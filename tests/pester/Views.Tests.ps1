@@ -8,7 +8,8 @@ BeforeAll {
     # Splits a rendered table into its header labels (from the dashes under them) and its rows.
     function Get-RenderedTable {
         param([string] $Text)
-        $lines = @($Text -split "`r?`n" | Where-Object { $_.Trim() })
+        # A group line above a table (the local service's "API: $env:..." line) is not part of its header.
+        $lines = @($Text -split "`r?`n" | Where-Object { $_.Trim() -and $_ -notmatch '^\s+API: ' })
         $dashLine = @(for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i] -match '^[\s-]+$') { $i; break } })
         if (-not $dashLine) { throw "No table header in:`n$Text" }
         $header = $lines[$dashLine[0] - 1]
