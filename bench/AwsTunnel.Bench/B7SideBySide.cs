@@ -84,7 +84,7 @@ internal static class B7SideBySide
                     {
                         time = await Clients.SinkTransferAsync(Net.Loopback(pair.SourcePort), o.B7Bytes, rep * 7919 + (int)kind, Cancel(timeout));
                     }
-                    catch (Exception ex) when (ex is not BenchException)
+                    catch (Exception ex)
                     {
                         pair.EnsureRunning();
                         throw new BenchException($"{pair.Label} bulk transfer failed: {ex.Message}", ex);
