@@ -48,11 +48,20 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "== Building the awstunnel CLI (Release)" >&2
-dotnet build "$ROOT/src/AwsTunnel.Cli" -c Release -nologo -v quiet >&2
-# Run a snapshot, so a rebuild of src/ during the run cannot swap assemblies under the proxies.
+# The CLI as the README installs it: `dotnet publish` (native AOT), into a snapshot directory, so
+# a rebuild of src/ during the run cannot change the proxies under it. Without the native
+# toolchain (clang, zlib1g-dev) the publish fails and the framework-dependent build is measured.
 rm -rf "$OUT/cli"
-cp -r "$ROOT/src/AwsTunnel.Cli/bin/Release/net8.0" "$OUT/cli"
+echo "== Publishing the awstunnel CLI (Release, native AOT)" >&2
+if dotnet publish "$ROOT/src/AwsTunnel.Cli" -c Release -o "$OUT/cli" -nologo -v quiet >&2 && [ -x "$OUT/cli/awstunnel" ] && [ ! -f "$OUT/cli/awstunnel.dll" ]; then
+    CLI="$OUT/cli/awstunnel"
+else
+    echo "== Native AOT publish failed (install clang and zlib1g-dev); measuring the framework-dependent build instead" >&2
+    rm -rf "$OUT/cli"
+    dotnet build "$ROOT/src/AwsTunnel.Cli" -c Release -nologo -v quiet >&2
+    cp -r "$ROOT/src/AwsTunnel.Cli/bin/Release/net8.0" "$OUT/cli"
+    CLI="$OUT/cli/awstunnel.dll"
+fi
 
 echo "== Building the benchmarks (Release)" >&2
 dotnet build "$ROOT/bench/AwsTunnel.Bench" -c Release -nologo -v quiet >&2
@@ -66,7 +75,7 @@ if [ "$E2E" = 1 ]; then
         echo "== End-to-end benchmarks B1-B5 (B7 skipped: LOCALPROXY is not set)" >&2
     fi
     dotnet "$ROOT/bench/AwsTunnel.Bench/bin/Release/net10.0/AwsTunnel.Bench.dll" \
-        --cli "$OUT/cli/awstunnel.dll" --work "$OUT/work" --pid-file "$PIDS" \
+        --cli "$CLI" --work "$OUT/work" --pid-file "$PIDS" \
         --markdown-out "$OUT/e2e.md" "${QUICK[@]}" "${PASS[@]}" > /dev/null || STATUS=1
 fi
 

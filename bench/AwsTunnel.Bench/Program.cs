@@ -79,7 +79,10 @@ sb.AppendLine($"### End-to-end benchmarks ({(options.Quick ? "quick run: reduced
 sb.AppendLine();
 sb.AppendLine($"Machine: {machine}. Load average (1/5/15 min) at start {loadBefore}, at end {Machine.LoadAverage()}.");
 sb.AppendLine();
-sb.AppendLine($"Medians of {options.Reps} repetition(s). MB/s = 10^6 bytes/s. Proxies run as `dotnet awstunnel.dll ... -v 2`.");
+string cliForm = options.CliDll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+    ? "`dotnet awstunnel.dll ... -v 2` (framework-dependent, JIT)"
+    : "`awstunnel ... -v 2` (the published native executable)";
+sb.AppendLine($"Medians of {options.Reps} repetition(s). MB/s = 10^6 bytes/s. Proxies run as {cliForm}.");
 sb.AppendLine();
 sb.Append(results.ToMarkdown());
 string table = sb.ToString();

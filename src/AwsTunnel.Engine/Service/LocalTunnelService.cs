@@ -33,6 +33,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _stopping;
+    private readonly SslStreamCertificateContext? _certificateContext;
 
     public LocalTunnelService(LocalTunnelServiceOptions? options = null)
     {
@@ -43,6 +44,9 @@ public sealed class LocalTunnelService : IAsyncDisposable
         if (_options.UseTls)
         {
             Certificate = SelfSignedCertificate.Create();
+            // Made once: given only the certificate, every handshake would build its chain
+            // (loading the system's certificate stores) before answering the client's hello.
+            _certificateContext = SslStreamCertificateContext.Create(Certificate, additionalCertificates: null, offline: true);
         }
     }
 
@@ -229,7 +233,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 stream = tls;
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
-                    ServerCertificate = Certificate,
+                    ServerCertificateContext = _certificateContext,
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 }, handshakeTimeout.Token).ConfigureAwait(false);
             }

@@ -101,7 +101,9 @@ public sealed class CertificateTrust
             return false;
         }
 
-        if (_extraRoots.Count > 0 && ChainsToExtraRoot(certificate, chain))
+        // With CA certificates given, the TLS layer may have checked against those alone
+        // (ChainPolicy), or against the system's roots alone (the MQTT client): accept either.
+        if (_extraRoots.Count > 0 && (ChainsToExtraRoot(certificate, chain) || ChainsToSystemRoot(certificate, chain)))
         {
             LastFailure = null;
             return true;
@@ -112,12 +114,47 @@ public sealed class CertificateTrust
         return false;
     }
 
+    /// <summary>
+    /// The chain policy for the TLS handshake to check the service's certificate with first, or
+    /// null for the system's roots. With CA certificates given (a private CA, the local service),
+    /// those alone: building a chain against the system's roots loads and parses the whole
+    /// system store, a few hundred milliseconds of every proxy start. <see cref="Validate"/>
+    /// still accepts a certificate of a system root when this check fails.
+    /// </summary>
+    public X509ChainPolicy? CreateChainPolicy()
+    {
+        if (_skip || _extraRoots.Count == 0)
+        {
+            return null;
+        }
+
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.AddRange(_extraRoots);
+        return policy;
+    }
+
     private bool ChainsToExtraRoot(X509Certificate certificate, X509Chain? presented)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.CustomTrustStore.AddRange(_extraRoots);
+        return Builds(chain, certificate, presented);
+    }
+
+    private static bool ChainsToSystemRoot(X509Certificate certificate, X509Chain? presented)
+    {
+        using var chain = new X509Chain();
+        return Builds(chain, certificate, presented);
+    }
+
+    /// <summary>Builds <paramref name="chain"/> for the leaf, with the certificates the peer presented as candidates, without revocation checks.</summary>
+    private static bool Builds(X509Chain chain, X509Certificate certificate, X509Chain? presented)
+    {
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (presented is not null)
         {
             foreach (var element in presented.ChainElements)

@@ -46,9 +46,11 @@ public static class WebSocketConnector
             {
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 RemoteCertificateValidationCallback = trust.Validate,
+                CertificateChainPolicy = trust.CreateChainPolicy(),
             },
         };
         Socket? transport = null;
+        var pingPeriod = TimeSpan.FromMilliseconds(Math.Max(100, options.Settings.WebSocketPingPeriodMs));
         handler.ConnectCallback = async (context, token) =>
         {
             var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -63,6 +65,20 @@ public static class WebSocketConnector
                 throw;
             }
 
+            if (!DetectsDeadConnections)
+            {
+                // Only once connected: a socket with options .NET does not track cannot try the
+                // next address of a name after a failed attempt (localhost: ::1, then 127.0.0.1).
+                try
+                {
+                    WebSocketTransport.EnableKeepAliveProbes(tcp, pingPeriod);
+                }
+                catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException)
+                {
+                    logger.LogDebug("TCP keep-alive probes are not available here: {Reason}", ex.Message);
+                }
+            }
+
             transport = tcp;
             return new NetworkStream(tcp, ownsSocket: true);
         };
@@ -71,7 +87,7 @@ public static class WebSocketConnector
         socket.Options.HttpVersion = HttpVersion.Version11;
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         socket.Options.CollectHttpResponseDetails = true;
-        ConfigureKeepAlive(socket.Options, TimeSpan.FromMilliseconds(Math.Max(100, options.Settings.WebSocketPingPeriodMs)));
+        ConfigureKeepAlive(socket.Options, pingPeriod);
         socket.Options.SetRequestHeader("access-token", options.AccessToken);
         if (clientToken is not null)
         {

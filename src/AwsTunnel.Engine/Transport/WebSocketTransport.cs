@@ -19,6 +19,21 @@ public static class WebSocketTransport
     public const int DefaultSocketBufferBytes = 128 * 1024;
 
     /// <summary>
+    /// TCP keep-alive probes, for runtimes that cannot time out unanswered WebSocket pings (.NET 8:
+    /// a PowerShell 7.4 host, or the CLI compiled ahead of time for .NET 8): after
+    /// <paramref name="period"/> without traffic, a probe every period; the kernel drops the
+    /// connection after 3 unanswered ones, and the link ends as lost and reconnects.
+    /// </summary>
+    public static void EnableKeepAliveProbes(Socket socket, TimeSpan period)
+    {
+        int seconds = Math.Max(1, (int)Math.Ceiling(period.TotalSeconds));
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, seconds);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+    }
+
+    /// <summary>
     /// Sets no-delay and the buffer sizes (<paramref name="bufferBytes"/> 0: left to the
     /// operating system). Call before connecting or listening: the receive window scale is fixed then.
     /// </summary>

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Transport;
 using AwsTunnel.Engine.Tunnel;
@@ -8,6 +9,19 @@ namespace AwsTunnel.Tests.Engine;
 /// <summary>Keep-alive pings detect a dead path to the service, and the session reconnects.</summary>
 public class KeepAliveTests
 {
+    [Fact]
+    public void Where_pings_cannot_time_out_tcp_probes_run_at_the_ping_period_and_give_up_after_three()
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+        WebSocketTransport.EnableKeepAliveProbes(socket, TimeSpan.FromMilliseconds(2500));
+
+        Assert.NotEqual(0, (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
+        Assert.Equal(3, (int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime)!);
+        Assert.Equal(3, (int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval)!);
+        Assert.Equal(3, (int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount)!);
+    }
+
     [Fact]
     public async Task A_frozen_path_to_the_service_is_detected_by_unanswered_pings_and_the_session_reconnects()
     {

@@ -51,6 +51,36 @@ public class CertificateTrustTests
     }
 
     [Fact]
+    public async Task The_ca_in_a_directory_is_trusted_also_when_the_tls_layer_checked_the_system_roots_first()
+    {
+        using var ca = TestCertificateAuthority.CreateRoot();
+        using var server = ca.IssueServer("localhost", "127.0.0.1");
+        using var folder = new TempDirectory();
+        folder.Write("ca.pem", ca.Pem);
+        var trust = new CertificateTrust(CertificateTrust.LoadDirectory(folder.Path, NullLogger.Instance), skipVerification: false);
+
+        Assert.Null(await HandshakeAsync(server, trust, "localhost", callbackOnly: true));
+        Assert.Null(trust.LastFailure);
+    }
+
+    [Fact]
+    public void The_handshake_checks_given_cas_alone_first_and_the_system_roots_without_them()
+    {
+        using var ca = TestCertificateAuthority.CreateRoot();
+        using var root = new X509Certificate2(ca.Der);
+        var withCas = new CertificateTrust(new X509Certificate2Collection(root), skipVerification: false);
+
+        var policy = withCas.CreateChainPolicy();
+
+        Assert.NotNull(policy);
+        Assert.Equal(X509ChainTrustMode.CustomRootTrust, policy!.TrustMode);
+        Assert.Equal(X509RevocationMode.NoCheck, policy.RevocationMode);
+        Assert.Equal(root.Thumbprint, Assert.Single(policy.CustomTrustStore).Thumbprint);
+        Assert.Null(new CertificateTrust(new X509Certificate2Collection(), skipVerification: false).CreateChainPolicy());
+        Assert.Null(new CertificateTrust(new X509Certificate2Collection(root), skipVerification: true).CreateChainPolicy());
+    }
+
+    [Fact]
     public async Task A_der_encoded_ca_and_an_ip_address_host_work()
     {
         using var ca = TestCertificateAuthority.CreateRoot();
@@ -192,8 +222,13 @@ public class CertificateTrustTests
     }
 
     /// <summary>A TLS handshake over loopback: null when the client accepted the server, else the client's error.</summary>
+    /// <summary>
+    /// A TLS handshake against <paramref name="serverCertificate"/> with the trust set up as the
+    /// WebSocket connector sets it (chain policy and callback), or, with
+    /// <paramref name="callbackOnly"/>, as the MQTT client does (callback after a system check).
+    /// </summary>
     private static async Task<Exception?> HandshakeAsync(X509Certificate2 serverCertificate, CertificateTrust trust, string targetHost,
-        X509Certificate2? intermediate = null)
+        X509Certificate2? intermediate = null, bool callbackOnly = false)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -217,6 +252,7 @@ public class CertificateTrustTests
                     TargetHost = targetHost,
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                     RemoteCertificateValidationCallback = trust.Validate,
+                    CertificateChainPolicy = callbackOnly ? null : trust.CreateChainPolicy(),
                 }, timeout.Token);
             }
             catch (AuthenticationException ex)
