@@ -50,6 +50,7 @@ Describe 'The Secure Tunneling API of the local service' {
             $described.sourceConnectionState.status | Should -Be 'CONNECTED'
             $described.destinationConnectionState.status | Should -Be 'CONNECTED'
             $described.destinationConfig.thingName | Should -Be 'pump-7'
+            ((Get-LocalTunnelService).Tunnels | Where-Object TunnelId -eq $tunnel.tunnelId).ThingName | Should -Be 'pump-7'
 
             Invoke-TunnelingApi CloseTunnel @{ tunnelId = $tunnel.tunnelId } | Out-Null
             Wait-Until { $s.State -eq 'Completed' -and $d.State -eq 'Completed' } -TimeoutSeconds 30

@@ -35,6 +35,9 @@ public sealed class LocalTunnelInfo
     /// <summary>The tunnel's service ids (DestinationConfig.services); empty for a single-stream tunnel.</summary>
     public string[] Services => _tunnel.Services.ToArray();
 
+    /// <summary>The destination's IoT thing (DestinationConfig.thingName), if the tunnel was opened for one.</summary>
+    public string? ThingName => _tunnel.ThingName;
+
     /// <summary>The endpoint of the local service (binds to -Endpoint of the Start cmdlets).</summary>
     public string Endpoint => _tunnel.Endpoint.ToString();
 
