@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using AwsTunnel.Engine.Agent;
@@ -15,7 +14,7 @@ namespace AwsTunnel.PowerShell.Sessions;
 /// disconnects from the broker and stops every destination; <c>Remove-Job</c> disposes it.
 /// Job state: Running until stopped, then Stopped.
 /// </summary>
-public sealed class TunnelAgentJob : Job2
+public sealed class TunnelAgentJob : ModuleJob
 {
     /// <summary>The PSJobTypeName of every agent.</summary>
     public const string JobTypeName = "TunnelAgent";
@@ -38,13 +37,6 @@ public sealed class TunnelAgentJob : Job2
         _scope = scope;
         _maxTunnels = options.MaxTunnels;
         PSJobTypeName = JobTypeName;
-        Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
-        Error = new PSDataCollection<ErrorRecord> { EnumeratorNeverBlocks = true };
-        Progress = new PSDataCollection<ProgressRecord> { EnumeratorNeverBlocks = true };
-        Verbose = new PSDataCollection<VerboseRecord> { EnumeratorNeverBlocks = true };
-        Debug = new PSDataCollection<DebugRecord> { EnumeratorNeverBlocks = true };
-        Warning = new PSDataCollection<WarningRecord> { EnumeratorNeverBlocks = true };
-        Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
         Agent = new TunnelAgent(options with
         {
             LoggerFactory = log.CreateFactory(),
@@ -96,11 +88,6 @@ public sealed class TunnelAgentJob : Job2
     public override string Location => Agent.Broker.Host;
 
     /// <inheritdoc />
-    public override bool HasMoreData =>
-        Output.Count > 0 || Error.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Warning.Count > 0 ||
-        Progress.Count > 0 || Information.Count > 0;
-
-    /// <inheritdoc />
     public override string ToString() => $"{Name} (agent for {ThingName} on {Broker}, {JobStateInfo.State})";
 
     internal RunspaceScope Scope => _scope;
@@ -116,7 +103,7 @@ public sealed class TunnelAgentJob : Job2
     }
 
     /// <summary>Disconnects and stops every destination; returns when they have all ended.</summary>
-    internal async Task StopAsync()
+    internal override async Task StopAsync()
     {
         lock (_children)
         {
@@ -139,47 +126,11 @@ public sealed class TunnelAgentJob : Job2
         SetJobState(JobState.Stopped);
     }
 
-    /// <summary>Agents start in Start-TunnelAgent.</summary>
-    public override void StartJob() => throw NotSupported("start", "Start-TunnelAgent");
+    private protected override string Kind => "tunnel agent";
 
-    /// <inheritdoc cref="StartJob" />
-    public override void StartJobAsync() => throw NotSupported("start", "Start-TunnelAgent");
+    private protected override string StartedBy => "Start-TunnelAgent";
 
-    /// <summary>Disconnects from the broker and stops every destination the agent started.</summary>
-    public override void StopJob() => StopAsync().GetAwaiter().GetResult();
-
-    /// <inheritdoc cref="StopJob()" />
-    public override void StopJob(bool force, string reason) => StopJob();
-
-    /// <summary>Stops in the background and raises StopJobCompleted (what Stop-Job uses).</summary>
-    public override void StopJobAsync() => _ = StopInBackgroundAsync();
-
-    /// <inheritdoc cref="StopJobAsync()" />
-    public override void StopJobAsync(bool force, string reason) => StopJobAsync();
-
-    /// <summary>Not supported: stop the agent instead.</summary>
-    public override void SuspendJob() => throw NotSupported("suspend", "Stop-Job");
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void SuspendJobAsync() => SuspendJob();
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void SuspendJob(bool force, string reason) => SuspendJob();
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void SuspendJobAsync(bool force, string reason) => SuspendJob();
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void ResumeJob() => throw NotSupported("resume", "Start-TunnelAgent");
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void ResumeJobAsync() => ResumeJob();
-
-    /// <summary>Not supported: an agent never blocks.</summary>
-    public override void UnblockJob() => throw NotSupported("unblock", "Stop-Job");
-
-    /// <inheritdoc cref="UnblockJob" />
-    public override void UnblockJobAsync() => UnblockJob();
+    private protected override string StoppedBy => "Stop-Job";
 
     /// <summary>Stops the agent if it still runs, and releases it and its sessions.</summary>
     protected override void Dispose(bool disposing)
@@ -232,28 +183,6 @@ public sealed class TunnelAgentJob : Job2
         }
     }
 
-    private async Task StopInBackgroundAsync()
-    {
-        Exception? error = null;
-        try
-        {
-            await StopAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-
-        try
-        {
-            OnStopJobCompleted(new AsyncCompletedEventArgs(error, false, null));
-        }
-        catch (Exception)
-        {
-            // A subscriber's failure must not become an unobserved task exception.
-        }
-    }
-
     private void WriteLog(LogEntry entry)
     {
         if (IsDisposed)
@@ -263,7 +192,4 @@ public sealed class TunnelAgentJob : Job2
 
         SessionLog.WriteToJob(this, entry, "AgentError");
     }
-
-    private static PSNotSupportedException NotSupported(string verb, string instead) =>
-        new($"A tunnel agent cannot {verb} as a job. Use {instead}.");
 }

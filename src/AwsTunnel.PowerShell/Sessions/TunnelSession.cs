@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Management.Automation;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Tunnel;
@@ -17,7 +16,7 @@ namespace AwsTunnel.PowerShell;
 /// by the service; Stopped after Stop-Job or Stop-TunnelSession; Failed when the session ended
 /// on an error (the reason is in the Error stream and JobStateInfo.Reason).
 /// </summary>
-public sealed class TunnelSession : Job2
+public sealed class TunnelSession : ModuleJob
 {
     /// <summary>The PSJobTypeName of every session.</summary>
     public const string JobTypeName = "TunnelSession";
@@ -42,13 +41,6 @@ public sealed class TunnelSession : Job2
         _scope = scope;
         TunnelId = tunnelId;
         PSJobTypeName = JobTypeName;
-        Output = new PSDataCollection<PSObject> { EnumeratorNeverBlocks = true };
-        Error = new PSDataCollection<ErrorRecord> { EnumeratorNeverBlocks = true };
-        Progress = new PSDataCollection<ProgressRecord> { EnumeratorNeverBlocks = true };
-        Verbose = new PSDataCollection<VerboseRecord> { EnumeratorNeverBlocks = true };
-        Debug = new PSDataCollection<DebugRecord> { EnumeratorNeverBlocks = true };
-        Warning = new PSDataCollection<WarningRecord> { EnumeratorNeverBlocks = true };
-        Information = new PSDataCollection<InformationRecord> { EnumeratorNeverBlocks = true };
         _client.ConnectionChanged += OnConnectionChanged;
     }
 
@@ -112,11 +104,6 @@ public sealed class TunnelSession : Job2
     /// <inheritdoc />
     public override string Location => _client.ServiceUri.Authority;
 
-    /// <inheritdoc />
-    public override bool HasMoreData =>
-        Output.Count > 0 || Error.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Warning.Count > 0 ||
-        Progress.Count > 0 || Information.Count > 0;
-
     /// <summary>One object per live local connection.</summary>
     public TunnelStream[] GetStreams() => _client.Connections().Select(c => new TunnelStream(this, c)).ToArray();
 
@@ -145,7 +132,7 @@ public sealed class TunnelSession : Job2
     }
 
     /// <summary>Stops the tunnel; returns when the job has reached its final state.</summary>
-    internal async Task StopAsync()
+    internal override async Task StopAsync()
     {
         Interlocked.Exchange(ref _stopRequested, 1);
         lock (_stateGate)
@@ -165,47 +152,11 @@ public sealed class TunnelSession : Job2
         await _watch.ConfigureAwait(false);
     }
 
-    /// <summary>Sessions cannot be started again; they start in Start-TunnelSource/-Destination.</summary>
-    public override void StartJob() => throw NotSupported("start", "Start-TunnelSource or Start-TunnelDestination");
+    private protected override string Kind => "tunnel session";
 
-    /// <inheritdoc cref="StartJob" />
-    public override void StartJobAsync() => throw NotSupported("start", "Start-TunnelSource or Start-TunnelDestination");
+    private protected override string StartedBy => "Start-TunnelSource or Start-TunnelDestination";
 
-    /// <summary>Stops the tunnel: open connections are reset, the WebSocket closed normally, ports released.</summary>
-    public override void StopJob() => StopAsync().GetAwaiter().GetResult();
-
-    /// <inheritdoc cref="StopJob()" />
-    public override void StopJob(bool force, string reason) => StopJob();
-
-    /// <summary>Stops the tunnel in the background and raises StopJobCompleted (what Stop-Job uses).</summary>
-    public override void StopJobAsync() => _ = StopInBackgroundAsync();
-
-    /// <inheritdoc cref="StopJobAsync()" />
-    public override void StopJobAsync(bool force, string reason) => StopJobAsync();
-
-    /// <summary>Not supported: a tunnel cannot be suspended.</summary>
-    public override void SuspendJob() => throw NotSupported("suspend", "Stop-TunnelSession");
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void SuspendJobAsync() => throw NotSupported("suspend", "Stop-TunnelSession");
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void SuspendJob(bool force, string reason) => SuspendJob();
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void SuspendJobAsync(bool force, string reason) => SuspendJob();
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void ResumeJob() => throw NotSupported("resume", "Start-TunnelSource or Start-TunnelDestination");
-
-    /// <inheritdoc cref="SuspendJob()" />
-    public override void ResumeJobAsync() => ResumeJob();
-
-    /// <summary>Not supported: a session never blocks.</summary>
-    public override void UnblockJob() => throw NotSupported("unblock", "Stop-TunnelSession");
-
-    /// <inheritdoc cref="UnblockJob" />
-    public override void UnblockJobAsync() => UnblockJob();
+    private protected override string StoppedBy => "Stop-TunnelSession";
 
     /// <summary>Stops the tunnel if it still runs and releases everything.</summary>
     protected override void Dispose(bool disposing)
@@ -232,28 +183,6 @@ public sealed class TunnelSession : Job2
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     private bool IsFinished => JobStateInfo.State is JobState.Completed or JobState.Failed or JobState.Stopped;
-
-    private async Task StopInBackgroundAsync()
-    {
-        Exception? error = null;
-        try
-        {
-            await StopAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-
-        try
-        {
-            OnStopJobCompleted(new AsyncCompletedEventArgs(error, false, null));
-        }
-        catch (Exception)
-        {
-            // A subscriber's failure (e.g. Remove-Job's cleanup) must not become an unobserved task exception.
-        }
-    }
 
     private async Task WatchAsync()
     {
@@ -296,9 +225,6 @@ public sealed class TunnelSession : Job2
 
         SessionLog.WriteToJob(this, entry, "EngineError");
     }
-
-    private static PSNotSupportedException NotSupported(string verb, string instead) =>
-        new($"A tunnel session cannot {verb} as a job. Use {instead}.");
 }
 
 /// <summary>A session failed or the engine reported an error; the message says why (never a token).</summary>
