@@ -35,11 +35,12 @@ public sealed class TunnelNotifier : IAsyncDisposable
     /// <summary>How many notifications were published.</summary>
     public int Published => Volatile.Read(ref _published);
 
-    /// <summary>Stops publishing (waiting for those under way) and releases the publisher.</summary>
+    /// <summary>Stops publishing (notifications still queued are dropped: the service is going away) and releases the publisher.</summary>
     public async ValueTask DisposeAsync()
     {
         _registry.Opened -= OnOpened;
         _registry.AccessTokensRotated -= OnRotated;
+        _stopping.Cancel();
         Task pending;
         lock (_pendingGate)
         {
@@ -47,7 +48,6 @@ public sealed class TunnelNotifier : IAsyncDisposable
         }
 
         await pending.ConfigureAwait(false);
-        _stopping.Cancel();
         await Publisher.DisposeAsync().ConfigureAwait(false);
     }
 
