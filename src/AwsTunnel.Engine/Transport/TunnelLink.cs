@@ -368,7 +368,7 @@ internal sealed class TunnelLink : IAsyncDisposable
                         }
                     }
 
-                    if (frame.StartsAStream)
+                    if (frame.EndsWebSocketMessage)
                     {
                         await FlushAsync(batch, token).ConfigureAwait(false);
                     }

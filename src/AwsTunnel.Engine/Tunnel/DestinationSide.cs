@@ -43,7 +43,9 @@ internal sealed class DestinationSide : TunnelSide
 
             replaced = service.EndStream();
             service.ActiveStreamId = message.StreamId;
-            service.UsesConnectionIds = message.ConnectionId != 0 && Version == ProtocolVersion.V3;
+            // Mirror the source, whatever the link: the reference source puts connection id 1 on a
+            // V2 link too, and drops DATA that comes back with id 0.
+            service.UsesConnectionIds = message.ConnectionId != 0;
             connection = AddConnection(service, message.ConnectionId == 0 ? 1 : message.ConnectionId);
             target = service.Mapping;
         }

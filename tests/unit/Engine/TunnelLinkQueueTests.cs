@@ -125,6 +125,35 @@ public class TunnelLinkQueueTests
         Assert.Equal(0, pool.Outstanding);
     }
 
+    [Fact]
+    public async Task A_stream_reset_ends_its_websocket_message_so_the_next_streams_start_and_data_do_not_wait_behind_it()
+    {
+        var (client, server) = await WebSocketPairAsync();
+        using var _ = server;
+        var pool = new CountingPool();
+        var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
+
+        Assert.True(link.TryPost(Messages.StreamReset(1, "SSH1")));
+        Assert.True(link.TryPost(Messages.StreamStart(2, "SSH1", 0)));
+        await link.SendAsync(DataFrame(pool, 100), CancellationToken.None);
+        var run = link.RunAsync((_, payload, _) => { payload?.Dispose(); return ValueTask.CompletedTask; }, CancellationToken.None);
+
+        var messages = new List<List<Message.Types.Type>>();
+        while (messages.Sum(m => m.Count) < 3)
+        {
+            messages.Add(await ReceiveMessageAsync(server));
+        }
+
+        Assert.Equal(new[] { Message.Types.Type.StreamReset }, messages[0]);
+        Assert.Equal(new[] { Message.Types.Type.StreamStart }, messages[1]);
+        Assert.Equal(new[] { Message.Types.Type.Data }, messages[2]);
+
+        link.Abort();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        await link.DisposeAsync();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
     /// <summary>Reads one whole WebSocket message and returns the types of the frames in it.</summary>
     internal static async Task<List<Message.Types.Type>> ReceiveMessageAsync(WebSocket socket)
     {
