@@ -5,7 +5,8 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSupport.ps1')
 
-    # Splits a rendered table into its header labels (from the dashes under them) and its rows.
+    # Splits a rendered table into its header labels (from the dashes under them) and its rows. A column
+    # narrower than its header cuts or wraps the header, so its label no longer reads whole.
     function Get-RenderedTable {
         param([string] $Text)
         # A group line above a table (the local service's "API: $env:..." line) is not part of its header.
@@ -17,10 +18,9 @@ BeforeAll {
             if ($header.Length -lt $dashes.Index + $dashes.Length) { '(cut)' } else { $header.Substring($dashes.Index, $dashes.Length) }
         }
         [pscustomobject]@{
-            HeaderLines = $dashLine[0]          # more than 1: a header wrapped because its column is narrower than it
-            Labels      = @($labels)
-            Rows        = @($lines | Select-Object -Skip ($dashLine[0] + 1))
-            Lines       = $lines
+            Labels = @($labels)
+            Rows   = @($lines | Select-Object -Skip ($dashLine[0] + 1))
+            Lines  = $lines
         }
     }
 
@@ -33,6 +33,9 @@ BeforeAll {
     # One connection left open, so Get-TunnelStream has rows.
     $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $s.Ports['ECHO'])
     Wait-Until { @(Get-TunnelStream -Session $s).Count -eq 1 -and @(Get-TunnelStream -Session $d).Count -eq 1 }
+    # A device agent on a service with an embedded MQTT broker.
+    $agentService = Start-LocalTunnelService -MqttBroker Embedded
+    $agent = $agentService | Start-TunnelAgent -ThingName device-with-a-long-name-42 -Service SSH=127.0.0.1:22
 
     $views = @{
         Sessions = @{ Render = { Get-TunnelSession }; Labels = 'Id', 'Name', 'Mode', 'State', 'Tunnel', 'Streams', 'Services' }
@@ -41,11 +44,14 @@ BeforeAll {
         Events   = @{ Render = { Receive-Job $s -Keep }; Labels = 'Time', 'Session', 'Event', 'Service', 'RemoteEndPoint', 'FromTunnel', 'ToTunnel' }
         Tunnels  = @{ Render = { $t }; Labels = 'TunnelId', 'Services', 'Open', 'Source', 'Destination' }
         Services = @{ Render = { Get-LocalTunnelService }; Labels = 'Endpoint', 'Tls', 'MaxProtocol', 'OpenTunnels', 'Running', 'StartedAt' }
+        Agents   = @{ Render = { $agent }; Labels = 'Id', 'Name', 'Mode', 'State', 'Tunnel', 'Streams', 'Services' }
     }
 }
 
 AfterAll {
     $client.Dispose()
+    $agent | Stop-Job
+    $agent | Remove-Job
     Get-TunnelSession | Stop-TunnelSession -PassThru | Remove-Job
     Stop-LocalTunnelService -All -Confirm:$false
     $echo.Dispose()
@@ -53,11 +59,10 @@ AfterAll {
 
 Describe 'Default table views' {
     It 'renders the <View> table at <Width> columns with every header whole' -ForEach @(
-        foreach ($view in 'Sessions', 'Jobs', 'Streams', 'Events', 'Tunnels', 'Services') { foreach ($width in 80, 120) { @{ View = $view; Width = $width } } }
+        foreach ($view in 'Sessions', 'Jobs', 'Streams', 'Events', 'Tunnels', 'Services', 'Agents') { foreach ($width in 80, 120) { @{ View = $view; Width = $width } } }
     ) {
         $text = & $views[$View].Render | Out-String -Width $Width
         $table = Get-RenderedTable $text
-        $table.HeaderLines | Should -Be 1 -Because "a header on more than one line is a column narrower than its header:`n$text"
         $table.Labels | Should -Be $views[$View].Labels -Because "every column is shown, none cut below its header:`n$text"
         $table.Rows.Count | Should -BeGreaterThan 0
         foreach ($line in $table.Lines) { $line.TrimEnd().Length | Should -BeLessOrEqual $Width }
@@ -78,6 +83,33 @@ Describe 'Default table views' {
         $text | Should -Match ([regex]::Escape($s.Name))
         $text | Should -Match ([regex]::Escape($event.RemoteEndPoint))
         $event.RemoteEndPoint | Should -Match '^127\.0\.0\.1:\d+$' -Because 'an IPv4 peer shows as a.b.c.d:port, not [::ffff:a.b.c.d]:port'
+    }
+
+    It 'shows the Secure Tunneling API line of a local service whole at 80 columns' {
+        $text = $agentService | Out-String -Width 80
+        $text | Should -Match "$([regex]::Escape($agentService.EnvironmentLine))\s*(\r?\n|$)" -Because "the line to paste is on one line:`n$text"
+    }
+
+    It 'shows the agent thing name whole at 120 columns' {
+        $agent | Out-String -Width 120 | Should -Match 'device-with-a-long-name-42 on '
+    }
+
+    It 'lists agents and sessions in one Get-Job table' {
+        $text = Get-Job | Out-String -Width 120
+        $table = Get-RenderedTable $text
+        $table.Labels | Should -Be $views.Sessions.Labels
+        $text | Should -Not -Match '(?m)^\w+\s+: ' -Because "no job is shown as a list:`n$text"
+        $text | Should -Match "(?m)^\s*$($agent.Id) $([regex]::Escape($agent.Name))\s+Agent\s+Running\s+0/10 tunnels\s+0 "
+        $text | Should -Match "(?m)^\s*$($s.Id) $([regex]::Escape($s.Name))\s+Source\s+Running\s+Connected"
+    }
+
+    It 'lists an agent with its broker, topic and counters' {
+        $text = $agent | Format-List | Out-String -Width 80
+        foreach ($label in 'ThingName', 'Broker', 'BrokerConnected', 'NotifyTopic', 'NotificationsReceived', 'TunnelCount', 'MaxTunnels', 'Sessions') {
+            $text | Should -Match "(?m)^$label\s+:"
+        }
+        $text | Should -Match '(?m)^NotifyTopic\s+: \$aws/things/device-with-a-long-name-42/tunnels/notify$'
+        $text | Should -Not -Match '(?m)^(Finished|Verbose|ChildJobs)\s+:'
     }
 
     It 'shows the ports a source listens on in the session table' {
