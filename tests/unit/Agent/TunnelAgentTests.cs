@@ -70,6 +70,17 @@ public sealed class TunnelAgentTests
     }
 
     [Fact]
+    public async Task A_well_known_service_without_a_given_target_goes_to_its_default_port()
+    {
+        await using var h = await AgentHarness.StartAsync(await EmbeddedBroker.StartNewAsync());
+        var tunnel = await h.OpenAndNotifyAsync("SSH", "VNC");
+        await h.ServedAsync(tunnel);
+        var served = Assert.Single(h.Agent.Tunnels);
+        Assert.Equal(new[] { new ServiceMapping("SSH", "localhost", 22), new ServiceMapping("VNC", "localhost", 5900) }, served.Targets);
+        Assert.Equal(new[] { "SSH=localhost:22", "VNC=localhost:5900" }, served.Client.Services.Values.Select(m => m.ToString()).Order());
+    }
+
+    [Fact]
     public async Task Losing_the_broker_leaves_tunnels_working_and_the_agent_subscribes_again_when_it_returns()
     {
         var broker = await EmbeddedBroker.StartNewAsync();
