@@ -19,6 +19,7 @@ internal sealed class SecureTunnelingOperations
         _registry = registry;
     }
 
+    /// <param name="request">The OpenTunnel input.</param>
     /// <param name="region">The request's credential-scope region; null for an unsigned request.</param>
     public OpenTunnelResponse OpenTunnel(OpenTunnelRequest request, string? region)
     {
