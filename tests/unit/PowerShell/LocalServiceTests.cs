@@ -29,6 +29,16 @@ public sealed class LocalServiceTests : IDisposable
     }
 
     [Fact]
+    public void Start_LocalTunnelService_takes_localhost_as_its_address_like_awstunnel_service()
+    {
+        var service = Assert.Single(_ps.Run("Start-LocalTunnelService -Address localhost"));
+
+        Assert.StartsWith("ws://127.0.0.1:", service.Properties["Endpoint"].Value.ToString());
+        var error = _ps.RunExpectingError("Start-LocalTunnelService -Address nowhere.example");
+        Assert.Contains("-Address 'nowhere.example'", error.Exception.Message);
+    }
+
+    [Fact]
     public async Task The_service_shows_its_API_endpoint_and_lists_tunnels_opened_through_the_API()
     {
         var service = Assert.Single(_ps.Run("Start-LocalTunnelService"));
