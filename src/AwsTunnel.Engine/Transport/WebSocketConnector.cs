@@ -51,13 +51,18 @@ public static class WebSocketConnector
         };
         Socket? transport = null;
         var pingPeriod = TimeSpan.FromMilliseconds(Math.Max(100, options.Settings.WebSocketPingPeriodMs));
+        var connectGate = new object();
+        bool abandoned = false;
         handler.ConnectCallback = async (context, token) =>
         {
             var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp);
             WebSocketTransport.Configure(tcp, options.Settings.WebSocketSocketBufferBytes);
             try
             {
-                await tcp.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+                // The handler may finish a connection in the background after the request gave up;
+                // our own token ends it too, so a stopped session leaves no socket behind.
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, cancellationToken);
+                await tcp.ConnectAsync(context.DnsEndPoint, linked.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -79,9 +84,28 @@ public static class WebSocketConnector
                 }
             }
 
-            transport = tcp;
+            lock (connectGate)
+            {
+                if (abandoned)
+                {
+                    tcp.Dispose();
+                    throw new OperationCanceledException("The connect attempt was abandoned.");
+                }
+
+                transport = tcp;
+            }
+
             return new NetworkStream(tcp, ownsSocket: true);
         };
+        void Abandon()
+        {
+            lock (connectGate)
+            {
+                abandoned = true;
+                transport?.Dispose();
+            }
+        }
+
         var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
         var socket = new ClientWebSocket();
         socket.Options.HttpVersion = HttpVersion.Version11;
@@ -126,6 +150,7 @@ public static class WebSocketConnector
             string? channelId = ReadChannelId(socket);
             socket.Dispose();
             invoker.Dispose();
+            Abandon();
             string? proxy = options.WebProxy is { } webProxy && !webProxy.IsBypassed(uri) ? WebProxyResolver.Describe(webProxy, uri) : null;
             if (proxy is not null && ProxyTunnelStatus(ex) is int proxyStatus)
             {
@@ -145,6 +170,7 @@ public static class WebSocketConnector
         {
             socket.Dispose();
             invoker.Dispose();
+            Abandon();
             throw;
         }
 
