@@ -112,7 +112,7 @@ internal sealed class BenchOptions
     public const string Usage = """
         AwsTunnel.Bench --cli PATH/awstunnel.dll|PATH/awstunnel [options]
           --quick                small sizes, one repetition (smoke check)
-          --only B1,B2,...       run only these benchmarks (B1..B5, B7)
+          --only B1,B2,...       run only these benchmarks (B1..B5, B7, B8)
           --reps N               repetitions per benchmark, medians reported (default 5)
           --b1-bytes SIZE        bytes per B1 transfer (default 1G)
           --b2-trips N           round trips per B2 run (default 10000)

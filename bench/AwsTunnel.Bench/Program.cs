@@ -53,6 +53,7 @@ await using (var server = new TestServer())
         ("B4", B4Fleet.RunAsync),
         ("B5", B5Fairness.RunAsync),
         ("B7", B7SideBySide.RunAsync),
+        ("B8", B8NonReaders.RunAsync),
     };
     foreach (var (name, run) in benches.Where(b => options.Runs(b.Name)))
     {

@@ -199,11 +199,13 @@ public sealed class TunnelClient : IAsyncDisposable
             var timedOut = new TunnelStartException(TunnelStartFailure.Timeout,
                 $"The session did not start within {_options.StartTimeout.TotalSeconds:0.#} s. Check the endpoint and network, or allow more time.{last}");
             await AbortStartAsync(timedOut.Message).ConfigureAwait(false);
+            await _events.WhenIdleAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             throw timedOut;
         }
         catch (Exception ex)
         {
             await AbortStartAsync(ex.Message).ConfigureAwait(false);
+            await _events.WhenIdleAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             throw;
         }
 
@@ -221,6 +223,9 @@ public sealed class TunnelClient : IAsyncDisposable
         _tasks.Track(SuperviseAsync(run));
         _tasks.Track(SampleLatencyAsync());
         _tasks.Track(_side.CheckProgressAsync(_lifetime.Token));
+
+        // Log records and events are delivered off the I/O loops; the caller of a start sees those of the start.
+        await _events.WhenIdleAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
     }
 
     private async Task SampleLatencyAsync()
