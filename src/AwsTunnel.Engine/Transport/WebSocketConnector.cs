@@ -140,6 +140,7 @@ public static class WebSocketConnector
         {
             socket.Dispose();
             invoker.Dispose();
+            Abandon();
             throw new TunnelHandshakeException(
                 $"The tunneling service at {uri.Authority} did not complete the WebSocket handshake within {options.ConnectAttemptTimeout.TotalSeconds:0.###} s (no answer to the upgrade request).",
                 0, null, ex);
