@@ -20,7 +20,7 @@ internal sealed class ProxyCommand
 
     private readonly Option<string?> _clientToken = new("--client-token", "-i")
     {
-        Description = "A client token (^[a-zA-Z0-9-]{32,128}$, e.g. a UUID) sent on every connect so reconnects can reuse the access token.",
+        Description = "A client token (^[a-zA-Z0-9-]{32,128}$, e.g. a UUID) sent on every connect so reconnects and restarts can reuse the access token (or AWSIOT_TUNNEL_CLIENT_TOKEN).",
         HelpName = "TOKEN",
     };
 
@@ -56,7 +56,7 @@ internal sealed class ProxyCommand
 
     private readonly Option<string?> _bindAddress = new("--local-bind-address", "-b")
     {
-        Description = "Source mode: the address to listen on (default localhost).",
+        Description = "Source mode: the address to listen on (default localhost). Destination mode: the host of targets given as a port alone.",
         HelpName = "ADDRESS",
     };
 
@@ -73,13 +73,13 @@ internal sealed class ProxyCommand
 
     private readonly Option<string?> _verbose = new("--verbose", "-v")
     {
-        Description = "Log level on stderr: 0 off, 1 fatal, 2 error, 3 warning, 4 info (default), 5 debug, 6 trace.",
+        Description = "Log level on stderr: 0 off, 1 fatal, 2 error, 3 warning, 4 info (default), 5 debug, 6 trace (and above).",
         HelpName = "0-6",
     };
 
     private readonly Option<string?> _destinationClientType = new("--destination-client-type", "-y")
     {
-        Description = "Source mode: the destination's protocol, V1, V2 or V3 (default). V1/V2 use no connection ids.",
+        Description = "The peer's protocol, V1, V2 or V3 (default). V1/V2: no connection ids from a source; V1: no service ids. Other values mean V3, with a warning.",
         HelpName = "V1|V2|V3",
     };
 
@@ -91,7 +91,7 @@ internal sealed class ProxyCommand
 
     private readonly Option<string?> _configDir = new("--config-dir")
     {
-        Description = "A directory whose files hold SERVICE=PORT (source) or SERVICE=HOST:PORT (destination) lines, used for the services the tunnel announces when -s/-d give none (default: ./config beside awstunnel, if it exists).",
+        Description = "A directory whose files hold SERVICE=PORT (source) or SERVICE=HOST:PORT (destination) lines, used for the services the tunnel announces when -s/-d give none (default: ./config in the working directory, if it exists).",
         HelpName = "DIR",
     };
 
