@@ -255,20 +255,11 @@ public class DropInTests
     [Fact]
     public async Task A_stop_signal_during_the_first_connect_exits_0()
     {
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var held = new List<Socket>();
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                held.Add(await silent.AcceptSocketAsync());
-            }
-        });
+        using var silent = new SilentServer();
         var environment = new Dictionary<string, string?>
         {
             ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = "token",
-            ["AWSIOT_TUNNEL_ENDPOINT"] = $"ws://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}",
+            ["AWSIOT_TUNNEL_ENDPOINT"] = $"ws://127.0.0.1:{silent.Port}",
         };
 
         var run = CliRun.Start(new[] { "-s", "0", "-v", "6" }, environment);

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using AwsTunnel.Engine.Protocol;
 using AwsTunnel.Engine.Transport;
 using AwsTunnel.Engine.Tunnel;
@@ -17,20 +15,11 @@ public class ConnectAttemptDeadlineTests
     [Fact]
     public async Task An_upgrade_that_is_never_answered_fails_the_attempt_at_its_deadline()
     {
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var held = new List<Socket>();
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                held.Add(await silent.AcceptSocketAsync());
-            }
-        });
+        using var silent = new SilentServer();
         var options = new TunnelOptions
         {
             Mode = TunnelMode.Source,
-            ServiceUri = new Uri($"ws://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"),
+            ServiceUri = new Uri($"ws://127.0.0.1:{silent.Port}"),
             AccessToken = "token",
             ConnectAttemptTimeout = TimeSpan.FromMilliseconds(500),
         };
