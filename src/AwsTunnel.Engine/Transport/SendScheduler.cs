@@ -17,20 +17,34 @@ namespace AwsTunnel.Engine.Transport;
 /// the frames already granted. Control messages (starts, resets) never wait for a turn: they
 /// are small and few, and a tunnel event must never wait behind bulk data.
 /// </para>
+/// <para>
+/// A producer that passes its <see cref="TurnShare"/> holds at most <c>turnsPerProducer</c> of the
+/// turns at once: one bulk connection alone cannot fill the queue, so a newly active connection's
+/// frame waits behind a few frames, not behind all the turns (B5 measures this).
+/// </para>
 /// <para>Thread-safe: every operation takes one short lock, so any party may drop what is queued.</para>
 /// </summary>
 internal sealed class SendScheduler
 {
     private readonly object _gate = new();
-    private readonly Queue<(OutgoingFrame Frame, bool InTurn)> _queue = new();
-    private readonly Queue<TaskCompletionSource> _waiters = new();
+    private readonly Queue<(OutgoingFrame Frame, bool InTurn, TurnShare? Share)> _queue = new();
+    private readonly List<(TaskCompletionSource Waiter, TurnShare? Share)> _waiters = new();
     private readonly int _turns;
+    private readonly int _turnsPerProducer;
     private int _turnsOut;
     private bool _closed;
     private TaskCompletionSource? _takeWaiter;
 
+    /// <summary>How many turns one producer may hold at once by default (granted and not yet taken).</summary>
+    public const int DefaultTurnsPerProducer = 4;
+
     /// <param name="turns">How many frames may be granted and not yet taken by the send loop.</param>
-    public SendScheduler(int turns) => _turns = Math.Max(1, turns);
+    /// <param name="turnsPerProducer">How many of them one producer (one <see cref="TurnShare"/>) may hold.</param>
+    public SendScheduler(int turns, int turnsPerProducer = DefaultTurnsPerProducer)
+    {
+        _turns = Math.Max(1, turns);
+        _turnsPerProducer = Math.Max(1, turnsPerProducer);
+    }
 
     /// <summary>Frames posted and not yet taken.</summary>
     public int Count
@@ -45,8 +59,10 @@ internal sealed class SendScheduler
     }
 
     /// <summary>Waits for this producer's turn to post one frame.</summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <param name="share">The producer's share of the turns (null: no per-producer limit).</param>
     /// <exception cref="ChannelClosedException">the link is closed.</exception>
-    public Task WaitTurnAsync(CancellationToken cancellationToken)
+    public Task WaitTurnAsync(CancellationToken cancellationToken, TurnShare? share = null)
     {
         TaskCompletionSource waiter;
         lock (_gate)
@@ -56,14 +72,15 @@ internal sealed class SendScheduler
                 return Task.FromException(Closed());
             }
 
-            if (_waiters.Count == 0 && _turnsOut < _turns)
+            // Free turns with waiters left means every waiter is at its own limit, so this one may go first.
+            if (_turnsOut < _turns && CanHold(share))
             {
-                _turnsOut++;
+                Grant(share);
                 return Task.CompletedTask;
             }
 
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Enqueue(waiter);
+            _waiters.Add((waiter, share));
         }
 
         return cancellationToken.CanBeCanceled ? WaitAsync(waiter, cancellationToken) : waiter.Task;
@@ -71,18 +88,18 @@ internal sealed class SendScheduler
 
     /// <summary>Posts a frame in the caller's turn. The scheduler owns the frame from here, even when this throws.</summary>
     /// <exception cref="ChannelClosedException">the link is closed (the frame was dropped).</exception>
-    public void PostInTurn(OutgoingFrame frame)
+    public void PostInTurn(OutgoingFrame frame, TurnShare? share = null)
     {
         lock (_gate)
         {
             if (!_closed)
             {
-                _queue.Enqueue((frame, true));
+                _queue.Enqueue((frame, true, share));
                 SignalTaker();
                 return;
             }
 
-            ReturnTurnLocked();
+            ReturnTurnLocked(share);
         }
 
         frame.Dispose();
@@ -90,11 +107,11 @@ internal sealed class SendScheduler
     }
 
     /// <summary>Gives back a turn that was granted but will not be used (the read failed or found the end).</summary>
-    public void ReturnTurn()
+    public void ReturnTurn(TurnShare? share = null)
     {
         lock (_gate)
         {
-            ReturnTurnLocked();
+            ReturnTurnLocked(share);
         }
     }
 
@@ -105,7 +122,7 @@ internal sealed class SendScheduler
         {
             if (!_closed)
             {
-                _queue.Enqueue((frame, false));
+                _queue.Enqueue((frame, false, null));
                 SignalTaker();
                 return true;
             }
@@ -128,7 +145,7 @@ internal sealed class SendScheduler
 
             if (next.InTurn)
             {
-                ReturnTurnLocked();
+                ReturnTurnLocked(next.Share);
             }
 
             frame = next.Frame;
@@ -174,7 +191,7 @@ internal sealed class SendScheduler
             }
 
             _closed = true;
-            waiters = _waiters.ToList();
+            waiters = _waiters.Select(w => w.Waiter).ToList();
             _waiters.Clear();
             SignalTaker();
         }
@@ -195,7 +212,7 @@ internal sealed class SendScheduler
             {
                 if (next.InTurn)
                 {
-                    ReturnTurnLocked();
+                    ReturnTurnLocked(next.Share);
                 }
 
                 dropped.Add(next.Frame);
@@ -206,15 +223,42 @@ internal sealed class SendScheduler
         return dropped.Count;
     }
 
-    private void ReturnTurnLocked()
+    private bool CanHold(TurnShare? share) => share is null || share.Held < _turnsPerProducer;
+
+    private void Grant(TurnShare? share)
+    {
+        _turnsOut++;
+        if (share is not null)
+        {
+            share.Held++;
+        }
+    }
+
+    private void ReturnTurnLocked(TurnShare? share)
     {
         _turnsOut--;
-        while (_turnsOut < _turns && _waiters.TryDequeue(out var waiter))
+        if (share is not null)
         {
+            share.Held--;
+        }
+
+        // First come, first served among the waiters that may hold another turn; one at its own
+        // limit keeps its place until one of its frames is taken.
+        for (int i = 0; i < _waiters.Count && _turnsOut < _turns;)
+        {
+            var (waiter, waiterShare) = _waiters[i];
+            if (!CanHold(waiterShare))
+            {
+                i++;
+                continue;
+            }
+
+            _waiters.RemoveAt(i);
+
             // A waiter whose wait was cancelled is skipped: its turn goes to the next one.
             if (waiter.TrySetResult())
             {
-                _turnsOut++;
+                Grant(waiterShare);
             }
         }
     }

@@ -79,13 +79,13 @@ internal sealed class TunnelLink : IAsyncDisposable
 
     /// <summary>Waits for the caller's turn to post one data frame (see <see cref="SendScheduler"/>).</summary>
     /// <exception cref="ChannelClosedException">the link is closed.</exception>
-    public Task WaitTurnAsync(CancellationToken cancellationToken) => _scheduler.WaitTurnAsync(cancellationToken);
+    public Task WaitTurnAsync(CancellationToken cancellationToken, TurnShare? share = null) => _scheduler.WaitTurnAsync(cancellationToken, share);
 
     /// <summary>Posts a frame in the caller's turn; the link owns it from here, even when this throws.</summary>
-    public void PostInTurn(OutgoingFrame frame) => _scheduler.PostInTurn(frame);
+    public void PostInTurn(OutgoingFrame frame, TurnShare? share = null) => _scheduler.PostInTurn(frame, share);
 
     /// <summary>Gives back an unused turn.</summary>
-    public void ReturnTurn() => _scheduler.ReturnTurn();
+    public void ReturnTurn(TurnShare? share = null) => _scheduler.ReturnTurn(share);
 
     /// <summary>
     /// Waits for a turn and queues <paramref name="frame"/> (the local service's relay). The link

@@ -29,6 +29,8 @@ internal sealed class LocalConnection
     private readonly CancellationTokenSource _readStop = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TunnelLink _link;
+    // This connection's share of the link's send turns: a bulk reader cannot take them all.
+    private readonly TurnShare _turnShare = new();
     private readonly ReceiveBudget _budget;
     private readonly ConnectionLimits _limits;
     private readonly Action<LocalConnection, string> _onLocalEnd;
@@ -296,7 +298,7 @@ internal sealed class LocalConnection
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
 
                 // Then this connection's turn: the link's scheduler is where connections alternate.
-                await _link.WaitTurnAsync(token).ConfigureAwait(false);
+                await _link.WaitTurnAsync(token, _turnShare).ConfigureAwait(false);
                 var payload = PooledPayload.Rent(_link.Pool, _limits.ReadSize);
                 int read;
                 try
@@ -306,20 +308,20 @@ internal sealed class LocalConnection
                 catch
                 {
                     payload.Dispose();
-                    _link.ReturnTurn();
+                    _link.ReturnTurn(_turnShare);
                     throw;
                 }
 
                 if (read == 0)
                 {
                     payload.Dispose();
-                    _link.ReturnTurn();
+                    _link.ReturnTurn(_turnShare);
                     break;
                 }
 
                 payload.Truncate(read);
                 var data = Messages.Data(Key.StreamId, WireServiceId, WireConnectionId, UnsafeByteOperations.UnsafeWrap(payload.Memory));
-                _link.PostInTurn(new OutgoingFrame(data, payload));
+                _link.PostInTurn(new OutgoingFrame(data, payload), _turnShare);
                 Interlocked.Add(ref _bytesToTunnel, read);
             }
         }

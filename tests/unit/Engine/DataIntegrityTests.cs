@@ -8,18 +8,8 @@ public class DataIntegrityTests
 {
     private const long BytesPerDirection = 32L * 1024 * 1024;
 
-    /// <summary>
-    /// The protocol has no flow control per connection, so a proxy never waits for a slow local
-    /// reader: one that falls further behind than the queue limits is reset (see README, "Slow and
-    /// stuck readers"). On a loaded machine a reader in this process can be starved for seconds
-    /// while the proxies in the same process keep running; this test checks the bytes, not that
-    /// policy, so its limits hold a whole transfer (six connections of 32 MiB per side).
-    /// </summary>
-    private static readonly AwsTunnel.Engine.Settings.ProxySettings RoomForEverything = TunnelHarness.FastSettings with
-    {
-        ConnectionBufferLimitBytes = 64 * 1024 * 1024,
-        TunnelBufferLimitBytes = 256 * 1024 * 1024,
-    };
+    /// <summary>This test checks the bytes, not the slow-reader policy: its queues hold a whole transfer (six connections of 32 MiB per side).</summary>
+    private static readonly AwsTunnel.Engine.Settings.ProxySettings RoomForEverything = TunnelHarness.RoomForBulkSettings;
 
     [Fact]
     public async Task Two_services_with_three_connections_each_move_32_MiB_both_ways_intact()

@@ -75,8 +75,10 @@ public class FaultInjectionTests
     {
         await using var echo = new EchoServer();
         await using var harness = await TunnelHarness.StartAsync(new[] { "SSH1" });
-        var destination = await harness.StartDestinationAsync($"SSH1=127.0.0.1:{echo.Port}");
-        var source = await harness.StartSourceAsync("SSH1=0");
+
+        // Room for bulk: a reader starved on a loaded machine must not be reset by the slow-reader policy before the close.
+        var destination = await harness.StartDestinationAsync($"SSH1=127.0.0.1:{echo.Port}", TunnelHarness.RoomForBulkSettings);
+        var source = await harness.StartSourceAsync("SSH1=0", TunnelHarness.RoomForBulkSettings);
         using var client = await TcpProbe.ConnectAsync(source.Ports["SSH1"]);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var transfer = Exchange.RunAsync(client, 512L * 1024 * 1024, 1, cts.Token);

@@ -24,6 +24,38 @@ public class SendSchedulerTests
     }
 
     [Fact]
+    public async Task One_producer_holds_at_most_its_share_so_a_newcomer_gets_a_turn_at_once()
+    {
+        var scheduler = new SendScheduler(turns: 16, turnsPerProducer: 4);
+        var bulk = new TurnShare();
+        for (int i = 0; i < 4; i++)
+        {
+            await scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+            scheduler.PostInTurn(Frame(1), bulk);
+        }
+
+        var fifth = scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+        Assert.False(fifth.IsCompleted);
+
+        // Turns are free, so another connection is not kept waiting behind the bulk producer.
+        var interactive = new TurnShare();
+        var newcomer = scheduler.WaitTurnAsync(CancellationToken.None, interactive);
+        Assert.True(newcomer.IsCompletedSuccessfully);
+        scheduler.PostInTurn(Frame(2), interactive);
+
+        // Once one of the bulk producer's frames is taken, its waiting turn is granted.
+        Assert.True(scheduler.TryTake(out var first));
+        Assert.Equal(1, first.Message.StreamId);
+        await fifth.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(4, bulk.Held);
+        Assert.Equal(1, interactive.Held);
+        scheduler.ReturnTurn(bulk);
+        Assert.Equal(4, scheduler.DropAll());
+        Assert.Equal(0, bulk.Held);
+        Assert.Equal(0, interactive.Held);
+    }
+
+    [Fact]
     public async Task Turns_alternate_between_producers_that_keep_asking()
     {
         var scheduler = new SendScheduler(turns: 1);

@@ -32,6 +32,20 @@ public sealed class TunnelHarness : IAsyncDisposable
         WebSocketRetryDelayMs = 200,
     };
 
+    /// <summary>
+    /// <see cref="FastSettings"/> with queues that hold a whole bulk transfer. The protocol has no
+    /// flow control per connection, so a proxy never waits for a slow local reader: one that falls
+    /// further behind than the queue limits is reset (README, "Slow and stuck readers"). On a loaded
+    /// machine a test's reader in this process can be starved for seconds while the proxies in the
+    /// same process keep running; tests of bulk transfers that check something other than that
+    /// policy use these limits (the policy has its own tests).
+    /// </summary>
+    public static ProxySettings RoomForBulkSettings { get; } = FastSettings with
+    {
+        ConnectionBufferLimitBytes = 64 * 1024 * 1024,
+        TunnelBufferLimitBytes = 256 * 1024 * 1024,
+    };
+
     public static async Task<TunnelHarness> StartAsync(
         IEnumerable<string>? services = null, bool tls = false, ProtocolVersion maxProtocol = ProtocolVersion.V3)
     {
