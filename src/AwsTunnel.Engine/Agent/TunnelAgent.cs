@@ -332,8 +332,9 @@ public sealed class TunnelAgent : IAsyncDisposable
 
     private void Skip(string message, params object?[] args)
     {
-        Interlocked.Increment(ref _skipped);
+        // Logged before it is counted, so whoever sees the count can find the line.
         _logger.LogWarning(message, args);
+        Interlocked.Increment(ref _skipped);
     }
 
     private string DescribeTargets()
