@@ -115,7 +115,8 @@ function Invoke-DotnetTests {
         $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
         $counts.Passed += [int]$counters.passed
         $counts.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        $counts.Skipped += [int]$counters.notExecuted
+        # xunit's skipped tests are in the total but not executed (the TRX notExecuted counter stays 0).
+        $counts.Skipped += [int]$counters.total - [int]$counters.executed
     }
     [pscustomobject]$counts
 }
