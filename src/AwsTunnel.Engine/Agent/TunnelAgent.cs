@@ -31,6 +31,9 @@ public sealed class TunnelAgent : IAsyncDisposable
     private int _received;
     private int _skipped;
 
+    // One task a served tunnel, watching for its destination's end; awaited by StopAsync.
+    private readonly List<Task> _watchers = new();
+
     public TunnelAgent(AgentOptions options)
     {
         options.Validate();
@@ -129,6 +132,15 @@ public sealed class TunnelAgent : IAsyncDisposable
         var running = Tunnels;
         await Task.WhenAll(running.Select(t => t.Client.StopAsync())).ConfigureAwait(false);
         await Task.WhenAll(running.Select(t => t.Client.DisposeAsync().AsTask())).ConfigureAwait(false);
+
+        // Every destination's end is reported (TunnelEnded) before the stop returns.
+        Task[] watching;
+        lock (_watchers)
+        {
+            watching = _watchers.ToArray();
+        }
+
+        await Task.WhenAll(watching).ConfigureAwait(false);
         _logger.LogInformation("Tunnel agent for thing '{Thing}' stopped ({Count} destinations stopped).", _options.ThingName, running.Count);
         _completion.TrySetResult();
     }
@@ -295,7 +307,12 @@ public sealed class TunnelAgent : IAsyncDisposable
 
         _logger.LogInformation("Serving {Tunnel}: destination connected over {Protocol}.", notification, client.Protocol);
         TunnelStarted?.Invoke(this, tunnel);
-        _ = WatchAsync(tunnel);
+        var watch = WatchAsync(tunnel);
+        lock (_watchers)
+        {
+            _watchers.RemoveAll(w => w.IsCompleted);
+            _watchers.Add(watch);
+        }
     }
 
     /// <summary>Forgets a tunnel when its destination ends by itself (tunnel closed, token rejected).</summary>
@@ -313,7 +330,14 @@ public sealed class TunnelAgent : IAsyncDisposable
             _logger.Log(end.IsSuccess ? LogLevel.Information : LogLevel.Warning, "The destination for {Tunnel} ended: {Reason}", tunnel, end.Message);
         }
 
-        TunnelEnded?.Invoke(this, tunnel);
+        try
+        {
+            TunnelEnded?.Invoke(this, tunnel);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "A TunnelEnded handler failed for {Tunnel}.", tunnel);
+        }
     }
 
     private async Task EndAsync(AgentTunnel tunnel)
