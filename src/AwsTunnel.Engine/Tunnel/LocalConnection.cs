@@ -41,6 +41,7 @@ internal sealed class LocalConnection
     private long _bytesFromTunnel;
     private long _bytesToTunnel;
     private int _ending;
+    private int _aborted;
     private int _finished;
     private int _state = (int)ConnectionState.Connecting;
     private Socket? _socket;
@@ -252,6 +253,8 @@ internal sealed class LocalConnection
     /// <summary>Closes at once with RST and drops what is queued; the loops end on their own.</summary>
     public void Abort()
     {
+        // Set before the writer wakes: a writer that finds its queue empty must not end with FIN.
+        Interlocked.Exchange(ref _aborted, 1);
         Interlocked.Exchange(ref _ending, 1);
         Socket? socket;
         lock (_gate)
@@ -390,8 +393,11 @@ internal sealed class LocalConnection
                 Interlocked.Add(ref _bytesFromTunnel, length);
             }
 
-            // Everything received was written: a normal end, FIN (unless the socket was cut meanwhile).
-            socket.Shutdown(SocketShutdown.Send);
+            // Everything received was written: a normal end, FIN (unless the connection is being cut with RST).
+            if (Volatile.Read(ref _aborted) == 0)
+            {
+                socket.Shutdown(SocketShutdown.Send);
+            }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -80,17 +80,44 @@ public class FaultInjectionTests
         var destination = await harness.StartDestinationAsync($"SSH1=127.0.0.1:{echo.Port}", TunnelHarness.RoomForBulkSettings);
         var source = await harness.StartSourceAsync("SSH1=0", TunnelHarness.RoomForBulkSettings);
         using var client = await TcpProbe.ConnectAsync(source.Ports["SSH1"]);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var transfer = Exchange.RunAsync(client, 512L * 1024 * 1024, 1, cts.Token);
-        await Eventually.TrueAsync(() => source.Connections().Any(c => c.BytesToTunnel > 1024 * 1024), "the transfer to be under way");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // The client sends until the tunnel ends and counts what comes back (a monotonic measure of
+        // progress, whatever happens to the proxy's connection objects meanwhile).
+        long echoed = 0;
+        var sending = Task.Run(async () =>
+        {
+            var chunk = new byte[64 * 1024];
+            try
+            {
+                while (true)
+                {
+                    await client.SendAsync(chunk, SocketFlags.None, cts.Token);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        });
+        var receiving = Task.Run(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+            {
+                Interlocked.Add(ref echoed, read);
+            }
+        });
+        await Eventually.TrueAsync(() => Interlocked.Read(ref echoed) > 1024 * 1024, "the transfer to be under way");
 
         await harness.Service.CloseTunnelAsync(harness.Tunnel.TunnelId);
 
         var ends = await Task.WhenAll(source.Completion, destination.Completion).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.All(ends, e => Assert.Equal(TunnelEndReason.TunnelClosed, e.Reason));
-        var outcome = await Record.ExceptionAsync(() => transfer.WaitAsync(TimeSpan.FromSeconds(10)));
+        var outcome = await Record.ExceptionAsync(() => receiving.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(outcome is null or SocketException, $"the client's transfer ends by a close or reset, not a hang: {outcome}");
-        Assert.False(transfer.IsCompletedSuccessfully && transfer.Result.Received == 512L * 1024 * 1024, "the transfer cannot have completed");
+        cts.Cancel();
+        await sending.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
