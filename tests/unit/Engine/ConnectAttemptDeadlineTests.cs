@@ -55,6 +55,6 @@ public class ConnectAttemptDeadlineTests
         await Eventually.TrueAsync(() => source.Reconnects >= 1 && source.State == TunnelState.Connected, "the source to give up the stuck attempt and reconnect", 20000);
         using var socket = await TcpProbe.ConnectAsync(source.Ports["SSH1"]);
         Assert.Equal("through again", await TcpProbe.EchoAsync(socket, "through again"));
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("did not complete the WebSocket handshake", StringComparison.Ordinal)), "the log line (logs are written off the I/O loops)");
+        await harness.Logs.WaitForLineAsync(l => l.Contains("did not complete the WebSocket handshake", StringComparison.Ordinal), "the log line");
     }
 }

@@ -76,7 +76,7 @@ public class ConnectionEndTests
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await client.ConnectAsync("127.0.0.1", source.Ports["FLOOD"]);
 
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("bytes behind")), "the client to be reset", 30000);
+        await harness.Logs.WaitForLineAsync(l => l.Contains("bytes behind"), "the client to be reset", 30000);
 
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var error = await Assert.ThrowsAsync<SocketException>(async () =>

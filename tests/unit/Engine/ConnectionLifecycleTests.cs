@@ -19,7 +19,7 @@ public class ConnectionLifecycleTests
         Assert.True(await TcpProbe.ClosesWithinAsync(socket, TimeSpan.FromSeconds(10)));
         await Eventually.TrueAsync(() => source.Connections().Count == 0, "the source to forget the connection");
         // Log records are written off the I/O loops, a moment after the event.
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("after 3 attempts")), "the failed connect to be logged");
+        await harness.Logs.WaitForLineAsync(l => l.Contains("after 3 attempts"), "the failed connect to be logged");
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public class ConnectionLimitTests
 
         Assert.True(await TcpProbe.ClosesWithinAsync(third, TimeSpan.FromSeconds(5)));
         Assert.Equal("still 1", await TcpProbe.EchoAsync(first, "still 1"));
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("tcp.max_active_connections")), "the log line (logs are written off the I/O loops)");
+        await harness.Logs.WaitForLineAsync(l => l.Contains("tcp.max_active_connections"), "the log line");
     }
 }
 

@@ -42,6 +42,6 @@ public class KeepAliveTests
         await Eventually.TrueAsync(() => source.Reconnects >= 1 && source.State == TunnelState.Connected, "the source to notice and reconnect", 15000);
         using var socket = await TcpProbe.ConnectAsync(source.Ports["SSH1"]);
         Assert.Equal("alive again", await TcpProbe.EchoAsync(socket, "alive again"));
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("stopped answering keep-alive pings")), "the log line (logs are written off the I/O loops)");
+        await harness.Logs.WaitForLineAsync(l => l.Contains("stopped answering keep-alive pings"), "the log line");
     }
 }

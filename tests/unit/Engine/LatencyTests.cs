@@ -23,6 +23,6 @@ public class LatencyTests
 
         await Eventually.TrueAsync(() => source.Latency is not null, "a latency sample");
         Assert.InRange(source.Latency!.Value, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(1));
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.StartsWith("Debug") && l.Contains("Round-trip latency to the service")), "the log line (logs are written off the I/O loops)");
+        await harness.Logs.WaitForLineAsync(l => l.StartsWith("Debug") && l.Contains("Round-trip latency to the service"), "the log line");
     }
 }

@@ -66,7 +66,7 @@ public class NonReaderTests
                 $"held {source.ReceiveBudget.HighWater} bytes for local clients, over the {Tight.TunnelBufferLimitBytes} bound");
             Assert.True(pool.MaxOutstandingBytes <= Tight.TunnelBufferLimitBytes + 4 * 1024 * 1024,
                 $"{pool.MaxOutstandingBytes} pooled bytes were out at once");
-            await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("FLOOD/") && (l.Contains("bytes behind") || l.Contains("furthest behind"))), "the log line (logs are written off the I/O loops)");
+            await harness.Logs.WaitForLineAsync(l => l.Contains("FLOOD/") && (l.Contains("bytes behind") || l.Contains("furthest behind")), "the log line");
         }
         finally
         {
@@ -112,7 +112,7 @@ public class NonReaderTests
             // its client still reads nothing. Within the stall timeout of their last progress, all are gone.
             await Eventually.TrueAsync(() => flood.Ended == Clients, "every target to finish sending", 60000);
             await Eventually.TrueAsync(() => source.LiveConnections == 0, "every connection to be released", 30000);
-            await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("cut: the local peer stopped reading")), "the log line (logs are written off the I/O loops)");
+            await harness.Logs.WaitForLineAsync(l => l.Contains("cut: the local peer stopped reading"), "the log line");
             Assert.Equal(0, source.ReceiveBudget.Used);
         }
         finally

@@ -194,6 +194,6 @@ public class LocalServiceRuleTests
         while (result.MessageType != WebSocketMessageType.Close);
         Assert.Equal(WebSocketCloseStatus.ProtocolError, socket.CloseStatus);
         Assert.Contains("unknown fields", socket.CloseStatusDescription);
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.StartsWith("Warning") && l.Contains("unknown fields")), "the service's log line");
+        await harness.Logs.WaitForLineAsync(l => l.StartsWith("Warning") && l.Contains("unknown fields"), "the service's log line");
     }
 }

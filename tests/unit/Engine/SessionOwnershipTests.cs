@@ -113,7 +113,7 @@ public class SessionOwnershipTests
             // Each connection closed, and its socket with it, although every event about it threw.
             await Eventually.TrueAsync(() => source.LiveConnections == 0, "the connections to be released");
             Assert.Equal(1, OpenSockets.Held().Count(s => s.Local == port)); // the listener only
-            await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("A subscriber to a session event threw InvalidOperationException: subscriber bug")),
+            await harness.Logs.WaitForLineAsync(l => l.Contains("A subscriber to a session event threw InvalidOperationException: subscriber bug"),
                 "the subscriber's failure to be logged");
         }
     }

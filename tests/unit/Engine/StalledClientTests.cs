@@ -19,7 +19,7 @@ public class StalledClientTests
         stalled.ReceiveBufferSize = 4096;
         using var interactive = await TcpProbe.ConnectAsync(source.Ports["ECHO"]);
 
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("FLOOD") && l.Contains("bytes behind")), "the stalled client to be reset", 20000);
+        await harness.Logs.WaitForLineAsync(l => l.Contains("FLOOD") && l.Contains("bytes behind"), "the stalled client to be reset", 20000);
         for (int i = 0; i < 20; i++)
         {
             Assert.Equal($"ping {i}", await TcpProbe.EchoAsync(interactive, $"ping {i}"));

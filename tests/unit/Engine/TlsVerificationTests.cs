@@ -38,7 +38,7 @@ public class TlsVerificationTests
         var source = await harness.StartAsync(options);
 
         Assert.Equal(TunnelState.Connected, source.State);
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.StartsWith("Warning") && l.Contains("Certificate verification is off")), "the log line (logs are written off the I/O loops)");
+        await harness.Logs.WaitForLineAsync(l => l.StartsWith("Warning") && l.Contains("Certificate verification is off"), "the log line");
     }
 
     [Fact]
@@ -48,6 +48,6 @@ public class TlsVerificationTests
 
         await harness.StartAsync(harness.Options(TunnelMode.Source, "SSH1=0") with { BindAddress = "0.0.0.0" });
 
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.StartsWith("Warning") && l.Contains("wildcard address")), "the log line (logs are written off the I/O loops)");
+        await harness.Logs.WaitForLineAsync(l => l.StartsWith("Warning") && l.Contains("wildcard address"), "the log line");
     }
 }

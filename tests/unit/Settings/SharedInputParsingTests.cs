@@ -115,7 +115,7 @@ public class SharedInputParsingTests
 
         await socket.SendAsync("hello"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
 
-        await Eventually.TrueAsync(() => harness.Logs.Lines.Any(l => l.Contains("source broke the protocol", StringComparison.Ordinal)), "the violation to be logged");
+        await harness.Logs.WaitForLineAsync(l => l.Contains("source broke the protocol", StringComparison.Ordinal), "the violation to be logged");
         var line = harness.Logs.Lines.First(l => l.Contains("source broke the protocol", StringComparison.Ordinal));
         Assert.Contains("A text WebSocket frame arrived", line);
         Assert.DoesNotContain("The service sent", line);

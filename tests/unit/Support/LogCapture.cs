@@ -12,6 +12,13 @@ public sealed class LogCapture : ILoggerFactory, ILoggerProvider
 
     public string All => string.Join("\n", _lines);
 
+    /// <summary>
+    /// Waits for a line that matches: session logs are written off the I/O loops, so a line may
+    /// arrive a moment after the action that caused it.
+    /// </summary>
+    public Task WaitForLineAsync(Func<string, bool> match, string what, int timeoutMs = 10000) =>
+        Eventually.TrueAsync(() => _lines.Any(match), what, timeoutMs);
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void AddProvider(ILoggerProvider provider) { }
