@@ -15,11 +15,14 @@ namespace AwsTunnel.Engine.Tunnel;
 /// the link's receive loop hands payloads to <see cref="Deliver"/>, which only queues them (it
 /// never waits); <see cref="WriteLoopAsync"/> writes the queue to the socket in order.
 /// <para>
-/// Ends: a normal end (the local peer closed, or the peer ended the connection) flushes what is
-/// queued and closes with FIN. A broken end (link lost, policy reset, socket error, a flush that
-/// makes no progress) closes at once with RST (linger 0), so the local client can tell a
-/// truncated transfer from a complete one. Whoever ends the connection first wins: a local
-/// end is reported to the owner (which tells the peer), an end from the tunnel is not echoed back.
+/// Ends: when the local client closed, what is queued is written and the connection closes with
+/// FIN. When the peer ended it (its reset: the protocol has no other way to end a connection,
+/// so it cannot say whether the far end closed normally), what is queued is written, the proxy
+/// waits until the client's kernel has acknowledged all of it, and then closes with RST
+/// (<see cref="CloseFromTunnel"/>): the client reads everything, then sees the reset. A broken
+/// end (link lost, policy reset, socket error, a flush that makes no progress) closes at once
+/// with RST (linger 0). Whoever ends the connection first wins: a local end is reported to the
+/// owner (which tells the peer), an end from the tunnel is not echoed back.
 /// </para>
 /// </summary>
 internal sealed class LocalConnection
@@ -43,6 +46,8 @@ internal sealed class LocalConnection
     private int _ending;
     private int _aborted;
     private int _finished;
+    // Set with _ending by CloseFromTunnel (under _gate): the write loop ends with RST once the client has everything.
+    private bool _resetAfterWrite;
     private int _state = (int)ConnectionState.Connecting;
     private Socket? _socket;
 
@@ -172,23 +177,29 @@ internal sealed class LocalConnection
     }
 
     /// <summary>
-    /// The peer ended this connection (a reset from the peer, its stream replaced): stop reading,
-    /// write what is queued, then close with FIN. Sends nothing back.
+    /// The tunnel ended this connection (the peer reset it, its stream ended, the session
+    /// stops): stop reading, write what is queued, wait until the client's kernel has
+    /// acknowledged it, then close with RST. Sends nothing back. The stall timeout bounds the
+    /// wait, as it bounds the writes.
     /// </summary>
     public void CloseFromTunnel(string reason)
     {
-        if (Interlocked.Exchange(ref _ending, 1) != 0)
-        {
-            return;
-        }
-
-        _logger.LogDebug("Closing {Key}: {Reason}", Key, reason);
         bool attached;
         lock (_gate)
         {
+            // The flag and the end are set together, so the write loop, which reads both under
+            // the lock, cannot end this connection with FIN.
+            if (Interlocked.CompareExchange(ref _ending, 1, 0) != 0)
+            {
+                return;
+            }
+
+            _resetAfterWrite = true;
             attached = _socket is not null;
             WakeWriter();
         }
+
+        _logger.LogDebug("Closing {Key}: {Reason}", Key, reason);
 
         SetState(ConnectionState.Closing);
         _readStop.Cancel();
@@ -349,6 +360,7 @@ internal sealed class LocalConnection
     {
         try
         {
+            bool resetAfterWrite;
             while (true)
             {
                 PooledPayload? next;
@@ -359,6 +371,7 @@ internal sealed class LocalConnection
                     {
                         if (Volatile.Read(ref _ending) != 0)
                         {
+                            resetAfterWrite = _resetAfterWrite;
                             break;
                         }
 
@@ -393,8 +406,17 @@ internal sealed class LocalConnection
                 Interlocked.Add(ref _bytesFromTunnel, length);
             }
 
-            // Everything received was written: a normal end, FIN (unless the connection is being cut with RST).
-            if (Volatile.Read(ref _aborted) == 0)
+            // Everything received was written (unless the connection is being cut with RST).
+            if (Volatile.Read(ref _aborted) != 0)
+            {
+                return;
+            }
+
+            if (resetAfterWrite && await WaitUntilClientHasAllAsync(socket).ConfigureAwait(false))
+            {
+                CloseWithReset(socket);
+            }
+            else
             {
                 socket.Shutdown(SocketShutdown.Send);
             }
@@ -408,6 +430,51 @@ internal sealed class LocalConnection
 
             Abort();
         }
+    }
+
+    /// <summary>
+    /// Waits until the kernel has sent everything written and the client's kernel has
+    /// acknowledged it, so a RST discards nothing. True when the connection may now close with
+    /// RST: everything was taken, or the client took nothing for the stall timeout (then it is
+    /// cut, as a stalled flush is), or the connection was aborted meanwhile. False where the
+    /// system cannot tell (not Linux): the connection ends with FIN, which loses nothing.
+    /// </summary>
+    private async Task<bool> WaitUntilClientHasAllAsync(Socket socket)
+    {
+        long lastAcknowledged = -1;
+        long lastProgress = Environment.TickCount64;
+        int delayMs = 1;
+        while (Volatile.Read(ref _aborted) == 0)
+        {
+            if (!TcpSendQueue.TryRead(socket, out var queue))
+            {
+                return Volatile.Read(ref _aborted) != 0;
+            }
+
+            if (queue.Empty)
+            {
+                return true;
+            }
+
+            long now = Environment.TickCount64;
+            if (queue.BytesAcknowledged != lastAcknowledged)
+            {
+                lastAcknowledged = queue.BytesAcknowledged;
+                lastProgress = now;
+            }
+            else if (now - lastProgress >= _limits.StallTimeout.TotalMilliseconds)
+            {
+                _logger.LogInformation("Connection {Key} cut: the local peer stopped reading (its socket took nothing for {Timeout:0} ms, connection_stall_timeout_ms)",
+                    Key, _limits.StallTimeout.TotalMilliseconds);
+                return true;
+            }
+
+            // Acknowledgements on loopback come within microseconds, or a delayed ACK's 40 ms later.
+            await Task.Delay(delayMs).ConfigureAwait(false);
+            delayMs = Math.Min(delayMs * 2, 50);
+        }
+
+        return true;
     }
 
     private void EndLocally(string reason, bool broken)

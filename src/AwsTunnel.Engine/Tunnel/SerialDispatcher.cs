@@ -5,8 +5,9 @@ namespace AwsTunnel.Engine.Tunnel;
 /// raised, on the thread pool: never on the socket or link loop that raised them, so a slow
 /// subscriber or a blocked log output (a full stderr pipe) cannot stall the data path, and a
 /// throwing subscriber cannot break it. No thread or task exists while nothing is pending.
-/// Log records are dropped (and the drop counted in the log) when more than
-/// <see cref="MaxPendingLogs"/> wait; events are never dropped.
+/// Log records are dropped when more than <see cref="MaxPendingLogs"/> wait, and the count is
+/// reported once the backlog is down to half (<see cref="OnLogsDropped"/>): one line per burst,
+/// in order with the records around it. Events are never dropped.
 /// </summary>
 internal sealed class SerialDispatcher
 {
@@ -16,13 +17,22 @@ internal sealed class SerialDispatcher
     private readonly object _gate = new();
     private readonly Queue<(Action Work, bool IsLog)> _queue = new();
     private Action<Exception>? _onError;
+    private Action<int>? _onLogsDropped;
     private Task _draining = Task.CompletedTask;
     private bool _running;
     private int _pendingLogs;
     private int _droppedLogs;
+    private int _droppedSinceReport;
 
     /// <summary>Where a failing callback is reported (set once the session's logger exists).</summary>
     public void OnError(Action<Exception> onError) => _onError = onError;
+
+    /// <summary>
+    /// Where dropped log records are reported: called on the dispatcher (so it should write to
+    /// the log output directly, in order) with the count dropped since the last report, once the
+    /// backlog is down to half of <see cref="MaxPendingLogs"/>.
+    /// </summary>
+    public void OnLogsDropped(Action<int> report) => _onLogsDropped = report;
 
     /// <summary>Queues an event callback.</summary>
     public void Post(Action work) => Enqueue(work, isLog: false);
@@ -35,6 +45,7 @@ internal sealed class SerialDispatcher
             if (_pendingLogs >= MaxPendingLogs)
             {
                 _droppedLogs++;
+                _droppedSinceReport++;
                 return;
             }
 
@@ -109,19 +120,31 @@ internal sealed class SerialDispatcher
     {
         while (true)
         {
-            (Action Work, bool IsLog) next;
+            (Action Work, bool IsLog) next = default;
+            int dropped = 0;
             lock (_gate)
             {
-                if (!_queue.TryDequeue(out next))
+                if (_droppedSinceReport > 0 && _pendingLogs <= MaxPendingLogs / 2)
+                {
+                    // Caught up: say how many records are missing, before the records queued after the gap.
+                    dropped = _droppedSinceReport;
+                    _droppedSinceReport = 0;
+                }
+                else if (!_queue.TryDequeue(out next))
                 {
                     _running = false;
                     return;
                 }
-
-                if (next.IsLog)
+                else if (next.IsLog)
                 {
                     _pendingLogs--;
                 }
+            }
+
+            if (dropped > 0)
+            {
+                Report(dropped);
+                continue;
             }
 
             try
@@ -143,6 +166,18 @@ internal sealed class SerialDispatcher
                     }
                 }
             }
+        }
+    }
+
+    private void Report(int dropped)
+    {
+        try
+        {
+            _onLogsDropped?.Invoke(dropped);
+        }
+        catch
+        {
+            // Reporting must not end the dispatcher.
         }
     }
 }

@@ -61,6 +61,11 @@ public sealed class TunnelClient : IAsyncDisposable
         _options = options;
         _logger = new DispatchedLoggerFactory(options.LoggerFactory, _events).CreateLogger("AwsTunnel." + options.Mode);
         _events.OnError(ex => _logger.LogWarning("A subscriber to a session event threw {Type}: {Message}", ex.GetType().Name, ex.Message));
+        // Written on the dispatcher itself, in place of the records that are missing.
+        var direct = options.LoggerFactory.CreateLogger("AwsTunnel." + options.Mode);
+        _events.OnLogsDropped(count => direct.LogWarning(
+            "{Count} log records were dropped: the log output fell more than {Limit} records behind the session. Log less (a lower verbosity) or give the log a faster output.",
+            count, SerialDispatcher.MaxPendingLogs));
         _tasks = new SessionTasks(ex => _logger.LogError(ex, "A session task failed unexpectedly."));
         ClientToken = options.ClientToken ?? TunnelOptions.NewClientToken();
         var roots = new X509Certificate2Collection();

@@ -128,8 +128,9 @@ internal abstract class TunnelSide
 
     /// <summary>
     /// Stop: tell the peer every connection is ending, let each connection write what it has
-    /// received (FIN) until <paramref name="flushDeadline"/>, then cut the rest (RST: their
-    /// clients did not get everything). Returns once every connection is closed.
+    /// received (then RST, see <see cref="LocalConnection.CloseFromTunnel"/>) until
+    /// <paramref name="flushDeadline"/>, then cut the rest at once (their clients did not get
+    /// everything). Returns once every connection is closed.
     /// </summary>
     public async Task CloseAllAsync(string reason, TimeSpan flushDeadline)
     {
@@ -544,7 +545,11 @@ internal abstract class TunnelSide
         AbortAll(ended, reason);
     }
 
-    /// <summary>Normal end from the tunnel: each connection writes what it has, then FIN.</summary>
+    /// <summary>
+    /// The tunnel ended these connections (a reset from the peer, a stop): each writes what it
+    /// has, then closes with RST once its client has it all. Not FIN: the protocol cannot say
+    /// whether the far end closed normally, so the client must not take the end as complete.
+    /// </summary>
     protected void CloseAll(List<LocalConnection> connections, string reason)
     {
         foreach (var connection in connections)

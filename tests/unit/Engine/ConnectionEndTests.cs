@@ -5,41 +5,53 @@ using AwsTunnel.Tests.Support;
 namespace AwsTunnel.Tests.Engine;
 
 /// <summary>
-/// How a local client sees its connection end: FIN (a read returns 0) after everything when
-/// the end is normal, RST (the read fails with a reset) when the tunnel broke under it.
+/// How a local client sees its connection end: RST (a read fails with a reset), after all the
+/// data when the peer ended the connection, at once when the tunnel broke under it.
 /// </summary>
 public class ConnectionEndTests
 {
     [Fact]
-    public async Task A_target_that_sends_and_closes_gives_the_client_all_its_data_then_FIN()
+    public async Task A_target_that_sends_and_closes_gives_the_client_all_its_data_then_RST()
     {
+        // The peer's end reaches the source as a CONNECTION_RESET, which cannot say "closed
+        // normally": the client gets every byte, then a reset (never a FIN it could take as complete).
         using var target = new TcpListener(IPAddress.Loopback, 0);
         target.Start();
-        var payload = new byte[300_000];
+        var payload = new byte[3_000_000];
         Random.Shared.NextBytes(payload);
         var serving = Task.Run(async () =>
         {
             using var socket = await target.AcceptSocketAsync();
             await socket.SendAsync(payload, SocketFlags.None);
             socket.Shutdown(SocketShutdown.Send);
-            await Task.Delay(500);
         });
         await using var harness = await TunnelHarness.StartAsync(new[] { "WEB" });
         await harness.StartDestinationAsync($"WEB=127.0.0.1:{((IPEndPoint)target.LocalEndpoint).Port}");
-        var source = await harness.StartSourceAsync("WEB=0");
+        // The client reads only once the reset has arrived: a stall limit no loaded machine reaches.
+        var source = await harness.StartSourceAsync("WEB=0", TunnelHarness.FastSettings with { ConnectionStallTimeoutMs = 300_000 });
 
-        using var client = await TcpProbe.ConnectAsync(source.Ports["WEB"]);
+        // A small receive buffer, and a first pause, so most of the data is still queued in the
+        // proxy when the reset arrives: it must all be written before the RST.
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 8192 };
+        await client.ConnectAsync(IPAddress.Loopback, source.Ports["WEB"]);
+        await serving.WaitAsync(TimeSpan.FromSeconds(30));
+        await harness.Logs.WaitForLineAsync(l => l.Contains("the peer reset the connection"), "the source to get the reset", 30000);
+
         var received = new MemoryStream();
         var buffer = new byte[64 * 1024];
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        int read;
-        while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, guard.Token)) > 0)
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
         {
-            received.Write(buffer, 0, read);
-        }
+            int read;
+            while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, guard.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        });
 
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        Assert.Equal(payload.Length, received.Length);
         Assert.Equal(payload, received.ToArray());
-        await serving;
     }
 
     [Fact]

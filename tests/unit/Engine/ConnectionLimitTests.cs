@@ -58,6 +58,6 @@ public class PendingConnectionLimitTests
         Assert.Equal(3u, reset.ConnectionId);
         Assert.Equal(2, destination.Connections().Count);
         Assert.All(destination.Connections(), c => Assert.Equal(AwsTunnel.Engine.Tunnel.ConnectionState.Connecting, c.State));
-        Assert.Contains(logs.Lines, l => l.Contains("tcp.max_active_connections"));
+        await logs.WaitForLineAsync(l => l.Contains("tcp.max_active_connections"), "the refusal to be logged", 30000);
     }
 }

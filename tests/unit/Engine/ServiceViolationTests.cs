@@ -106,6 +106,7 @@ public class ServiceViolationTests
 
         await Task.Delay(500); // anything forwarded would reach the target within this
         Assert.Equal(0, Interlocked.Read(ref received));
+        await harness.Logs.WaitForLineAsync(l => l.Contains("source broke the protocol"), "the violation to be logged", 30000);
         Assert.Single(harness.Logs.Lines, l => l.Contains("source broke the protocol"));
         target.Stop();
     }
