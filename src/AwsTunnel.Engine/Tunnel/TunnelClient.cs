@@ -68,6 +68,12 @@ public sealed class TunnelClient : IAsyncDisposable
             count, SerialDispatcher.MaxPendingLogs));
         _tasks = new SessionTasks(ex => _logger.LogError(ex, "A session task failed unexpectedly."));
         ClientToken = options.ClientToken ?? TunnelOptions.NewClientToken();
+        if (!options.SkipCertificateCheck && options.ServiceUri.Scheme == Uri.UriSchemeWss)
+        {
+            // The first handshake validates the service's certificate; have the system store ready by then.
+            SystemTrustStoreWarmUp.Begin();
+        }
+
         var roots = new X509Certificate2Collection();
         if (options.CertificateAuthorityPath is { } caPath)
         {
