@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the awstunnel CLI (Release) and the benchmarks, runs the end-to-end benchmarks B1-B5
 # against real awstunnel processes on loopback, B7 side by side with the reference localproxy
-# (only when LOCALPROXY names its binary; skipped with a note otherwise) and the codec
-# micro-benchmarks (B6), and prints the result tables.
+# (only when LOCALPROXY names its binary; skipped with a note otherwise; with the module
+# in-process in pwsh as a third pair) and the codec micro-benchmarks (B6), and prints the
+# result tables.
 #
 #   bash bench/run.sh                 # full run (about 5 minutes on 2 cores)
 #   bash bench/run.sh --quick         # smoke check with small sizes (about 1 minute)
@@ -24,7 +25,7 @@ for arg in "$@"; do
         --quick) QUICK=(--quick) ;;
         --skip-codec) CODEC=0 ;;
         --skip-e2e) E2E=0 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) PASS+=("$arg") ;;
     esac
 done
@@ -35,13 +36,13 @@ PIDS="$OUT/children.pids"
 rm -f "$OUT/e2e.md" "$OUT/codec.md"
 
 # Fallback clean-up: if the bench dies without killing its children, end them here, by pid,
-# and only if the pid still belongs to a process the bench started (awstunnel, a bench worker, or
-# the reference localproxy of B7).
+# and only if the pid still belongs to a process the bench started (awstunnel, a bench worker,
+# the reference localproxy of B7, or a pwsh of B7's module pair).
 cleanup() {
     local pid
     while read -r pid; do
         [ -n "$pid" ] || continue
-        if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qE 'awstunnel\.dll|/awstunnel( |$)|AwsTunnel\.Bench\.dll|/localproxy( |$)'; then
+        if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qE 'awstunnel\.dll|/awstunnel( |$)|AwsTunnel\.Bench\.dll|/localproxy( |$)|/pwsh\.dll '; then
             kill -9 "$pid" 2>/dev/null || true
         fi
     done < "$PIDS"
@@ -63,6 +64,24 @@ else
     CLI="$OUT/cli/awstunnel.dll"
 fi
 
+# B7's third pair, the module in-process: built into a snapshot folder like the CLI, and run by the
+# repository's pinned PowerShell (the dotnet tool in .config/dotnet-tools.json), as a user imports it.
+MODULE_ARGS=()
+if [ "$E2E" = 1 ] && [ -n "${LOCALPROXY:-}" ]; then
+    echo "== Building the PowerShell module (Release) for B7's in-process figures" >&2
+    rm -rf "$OUT/module"
+    PWSH_DLL=""
+    if dotnet build "$ROOT/src/AwsTunnel.PowerShell" -c Release -nologo -v quiet -p:AwsTunnelModuleDir="$OUT/module/" >&2 \
+        && (cd "$ROOT" && dotnet tool restore >&2); then
+        PWSH_DLL="$(cd "$ROOT" && dotnet tool run pwsh -NoLogo -NoProfile -NonInteractive -Command '[System.Reflection.Assembly]::GetEntryAssembly().Location' | tail -1)"
+    fi
+    if [ -f "$PWSH_DLL" ] && [ -f "$OUT/module/AwsTunnel.psd1" ]; then
+        MODULE_ARGS=(--pwsh "$PWSH_DLL" --module "$OUT/module")
+    else
+        echo "== The module or pwsh could not be prepared; B7 runs without the module's pair" >&2
+    fi
+fi
+
 echo "== Building the benchmarks (Release)" >&2
 dotnet build "$ROOT/bench/AwsTunnel.Bench" -c Release -nologo -v quiet >&2
 dotnet build "$ROOT/bench/AwsTunnel.Bench.Codec" -c Release -nologo -v quiet >&2
@@ -76,7 +95,7 @@ if [ "$E2E" = 1 ]; then
     fi
     dotnet "$ROOT/bench/AwsTunnel.Bench/bin/Release/net10.0/AwsTunnel.Bench.dll" \
         --cli "$CLI" --work "$OUT/work" --pid-file "$PIDS" \
-        --markdown-out "$OUT/e2e.md" "${QUICK[@]}" "${PASS[@]}" > /dev/null || STATUS=1
+        --markdown-out "$OUT/e2e.md" "${QUICK[@]}" "${MODULE_ARGS[@]}" "${PASS[@]}" > /dev/null || STATUS=1
 fi
 
 if [ "$CODEC" = 1 ]; then

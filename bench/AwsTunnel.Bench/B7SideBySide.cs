@@ -41,15 +41,25 @@ internal static class B7SideBySide
         var timeout = TimeSpan.FromSeconds(60 + (o.B7WarmupBytes + o.B7Bytes) / 5e6);
         var limit = TimeSpan.FromSeconds(Math.Max(30, o.B7Trips / 100.0));
         var sink = ctx.Server.EndPoint;
-        Log.Line($"B7: reference {version} vs awstunnel over wss, {Size.Format(o.B7WarmupBytes)} warm-up echo, {Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips, {o.Reps} repetition(s)");
+        var kinds = new List<ProxyKind> { ProxyKind.Reference, ProxyKind.AwsTunnel };
+        if (o.ModuleDir is not null)
+        {
+            kinds.Add(ProxyKind.Module);
+        }
+        else
+        {
+            r.Note("B7: the module's in-process figures need --pwsh and --module (run.sh passes them when the PowerShell tool restores).");
+        }
 
-        var runs = new Dictionary<ProxyKind, List<PairRun>> { [ProxyKind.Reference] = new(), [ProxyKind.AwsTunnel] = new() };
+        Log.Line($"B7: reference {version} vs {string.Join(" and ", kinds.Skip(1).Select(ProxyPair.LabelOf))} over wss, {Size.Format(o.B7WarmupBytes)} warm-up echo, {Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips, {o.Reps} repetition(s)");
+
+        var runs = kinds.ToDictionary(k => k, _ => new List<PairRun>());
         for (int rep = 1; rep <= o.Reps; rep++)
         {
-            var order = rep % 2 == 1
-                ? new[] { ProxyKind.Reference, ProxyKind.AwsTunnel }
-                : new[] { ProxyKind.AwsTunnel, ProxyKind.Reference };
-            var (service, endpoint, caDir, tunnels) = await Deployment.StartServiceAsync(ctx, $"b7-{rep}", tls: true, tunnels: 2);
+            // Which pair goes first rotates from one repetition to the next.
+            int shift = (rep - 1) % kinds.Count;
+            var order = kinds.Skip(shift).Concat(kinds.Take(shift)).ToArray();
+            var (service, endpoint, caDir, tunnels) = await Deployment.StartServiceAsync(ctx, $"b7-{rep}", tls: true, tunnels: kinds.Count);
             var pairs = new Dictionary<ProxyKind, ProxyPair>();
             try
             {
@@ -95,10 +105,17 @@ internal static class B7SideBySide
                     Log.Line($"B7 rep {rep}: {pair.Label} bulk {bulk[kind].MBps:0} MB/s, CPU s/GiB source {bulk[kind].Source:0.00}, destination {bulk[kind].Destination:0.00}, service {bulk[kind].Service:0.00}");
                 }
 
-                using var first = LatencyProbe.Open(Net.Loopback(pairs[order[0]].SourcePort), TripTimeout);
-                using var second = LatencyProbe.Open(Net.Loopback(pairs[order[1]].SourcePort), TripTimeout);
-                var (a, b) = await LatencyProbe.MeasurePairedAsync(first, second, o.B7Trips, limit);
-                var trips = new Dictionary<ProxyKind, double[]> { [order[0]] = a, [order[1]] = b };
+                var probes = order.Select(k => LatencyProbe.Open(Net.Loopback(pairs[k].SourcePort), TripTimeout)).ToList();
+                Dictionary<ProxyKind, double[]> trips;
+                try
+                {
+                    var samples = await LatencyProbe.MeasureAlternatingAsync(probes, o.B7Trips, limit);
+                    trips = order.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => samples[x.i]);
+                }
+                finally
+                {
+                    probes.ForEach(p => p.Dispose());
+                }
 
                 foreach (var kind in order)
                 {
@@ -116,7 +133,9 @@ internal static class B7SideBySide
                         bulk[kind].Destination,
                         bulk[kind].Service,
                         Stats.Percentile(trips[kind], 50),
-                        Stats.Percentile(trips[kind], 99));
+                        Stats.Percentile(trips[kind], 99),
+                        pair.SourceHostRssMiB,
+                        pair.DestinationHostRssMiB);
                     runs[kind].Add(run);
                     Log.Line($"B7 rep {rep}: {pair.Label} round trip p50/p99 {run.RoundTripP50:0}/{run.RoundTripP99:0} us, RSS idle {run.SourceIdleRss:0.0}/{run.DestinationIdleRss:0.0} MiB, peak {run.SourcePeakRss:0.0}/{run.DestinationPeakRss:0.0} MiB (source/destination)");
                 }
@@ -133,6 +152,36 @@ internal static class B7SideBySide
         }
 
         Report(ctx, version, runs[ProxyKind.Reference], runs[ProxyKind.AwsTunnel]);
+        if (runs.TryGetValue(ProxyKind.Module, out var module))
+        {
+            ReportModule(ctx, runs[ProxyKind.Reference], module);
+        }
+    }
+
+    /// <summary>
+    /// The module's rows: the same figures for Start-TunnelSource and Start-TunnelDestination, each in
+    /// its own pwsh (JIT, the runtime's defaults), against the reference of the same run. The RSS is
+    /// the whole pwsh's; PowerShell itself is most of it, so the session's part is shown too.
+    /// </summary>
+    private static void ReportModule(BenchContext ctx, List<PairRun> reference, List<PairRun> module)
+    {
+        var r = ctx.Results;
+        double M(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
+        string Pair(Func<PairRun, double> pick, string format, string unit) =>
+            $"{Stats.F(M(reference, pick), format)} / {Stats.F(M(module, pick), format)} {unit} (x{Stats.F(M(module, pick) / M(reference, pick), "0.00")})";
+        string Rss(Func<PairRun, double> rss, Func<PairRun, double> host) =>
+            $"{M(module, rss):0.0} MiB, of which the session {M(module, x => rss(x) - host(x)):0.0} MiB (pwsh with the module imported: {M(module, host):0.0} MiB)";
+
+        const string Note = "module in pwsh, in-process; values are reference / module (module ÷ reference)";
+        r.Info(Bench, "module: bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"), Note);
+        r.Info(Bench, "module: source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"));
+        r.Info(Bench, "module: destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"));
+        r.Info(Bench, "module: round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
+        r.Info(Bench, "module: round trip p99", Pair(x => x.RoundTripP99, "0", "us"));
+        r.Info(Bench, "module: idle RSS, source pwsh", Rss(x => x.SourceIdleRss, x => x.SourceHostRss));
+        r.Info(Bench, "module: idle RSS, destination pwsh", Rss(x => x.DestinationIdleRss, x => x.DestinationHostRss));
+        r.Info(Bench, "module: Start-TunnelSource call to listening", Pair(x => x.SourceStartMs, "0", "ms"), "reference: process start to listening");
+        r.Info(Bench, "module: Start-TunnelDestination call to connected", Pair(x => x.DestinationStartMs, "0", "ms"), "reference: process start to connected");
     }
 
     private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours)
@@ -213,5 +262,7 @@ internal static class B7SideBySide
         double DestinationCpu,
         double ServiceCpu,
         double RoundTripP50,
-        double RoundTripP99);
+        double RoundTripP99,
+        double SourceHostRss,
+        double DestinationHostRss);
 }

@@ -30,6 +30,12 @@ internal sealed class BenchOptions
     public long B7Bytes { get; private set; } = 512L << 20;
     public int B7Trips { get; private set; } = 2_000;
 
+    /// <summary>PowerShell for B7's module pair: pwsh.dll (run by --dotnet) or a pwsh executable; null leaves the module out.</summary>
+    public string? Pwsh { get; private set; }
+
+    /// <summary>The built module folder (with AwsTunnel.psd1) that B7's module pair imports.</summary>
+    public string? ModuleDir { get; private set; }
+
     public bool Runs(string bench) => Only.Count == 0 || Only.Contains(bench);
 
     public static BenchOptions Parse(string[] args)
@@ -93,12 +99,24 @@ internal sealed class BenchOptions
                 case "--b7-warmup-bytes": o.B7WarmupBytes = Size.Parse(Next()); break;
                 case "--b7-bytes": o.B7Bytes = Size.Parse(Next()); break;
                 case "--b7-trips": o.B7Trips = Math.Clamp(int.Parse(Next(), CultureInfo.InvariantCulture), 100, 1_000_000); break;
+                case "--pwsh": o.Pwsh = Path.GetFullPath(Next()); break;
+                case "--module": o.ModuleDir = Path.GetFullPath(Next()); break;
                 case "-h":
                 case "--help":
                     throw new HelpRequested();
                 default:
                     throw new ArgumentException($"Unknown option '{a}'. See --help.");
             }
+        }
+
+        if ((o.Pwsh is null) != (o.ModuleDir is null))
+        {
+            throw new ArgumentException("--pwsh and --module go together: B7's module pair needs PowerShell and the built module folder.");
+        }
+
+        if (o.ModuleDir is not null && !File.Exists(Path.Combine(o.ModuleDir, "AwsTunnel.psd1")))
+        {
+            throw new ArgumentException($"--module '{o.ModuleDir}' holds no AwsTunnel.psd1: build src/AwsTunnel.PowerShell first (it assembles out/AwsTunnel).");
         }
 
         if (string.IsNullOrEmpty(o.CliDll) || !File.Exists(o.CliDll))
@@ -127,6 +145,8 @@ internal sealed class BenchOptions
           --b7-warmup-bytes SIZE B7 warm-up echo per proxy pair (default 64M)
           --b7-bytes SIZE        B7 bulk transfer per proxy pair (default 512M)
           --b7-trips N           B7 64-byte round trips per proxy pair (default 2000)
+          --pwsh PATH            pwsh.dll or pwsh: B7 adds a third pair, the module in-process in PowerShell
+          --module DIR           the built module folder (AwsTunnel.psd1) for that pair (both or neither)
           --dotnet PATH          dotnet host used to run awstunnel.dll (default dotnet)
           --work DIR             scratch directory (certificates, settings)
           --pid-file FILE        child process ids are appended here (run.sh cleans them up)

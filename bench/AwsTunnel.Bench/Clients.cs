@@ -172,23 +172,31 @@ internal sealed class LatencyProbe : IDisposable
     public Task<double[]> MeasureAsync(int count, TimeSpan limit) =>
         Task.Factory.StartNew(() => Measure(count, limit), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    /// <summary>Alternates round trips on two probes (a, b, a, b, …); see <see cref="MeasureAlternatingAsync"/>.</summary>
+    public static async Task<(double[] A, double[] B)> MeasurePairedAsync(LatencyProbe a, LatencyProbe b, int count, TimeSpan limit)
+    {
+        var samples = await MeasureAlternatingAsync(new[] { a, b }, count, limit);
+        return (samples[0], samples[1]);
+    }
+
     /// <summary>
-    /// Alternates round trips on two probes (a, b, a, b, …) so that both see the same moments of
-    /// a shared, noisy machine; returns each one's times in microseconds.
+    /// Alternates round trips over several probes (a, b, c, a, b, c, …) so that all see the same
+    /// moments of a shared, noisy machine; returns each one's times in microseconds, in order.
     /// </summary>
-    public static Task<(double[] A, double[] B)> MeasurePairedAsync(LatencyProbe a, LatencyProbe b, int count, TimeSpan limit) =>
+    public static Task<double[][]> MeasureAlternatingAsync(IReadOnlyList<LatencyProbe> probes, int count, TimeSpan limit) =>
         Task.Factory.StartNew(() =>
         {
-            var sa = new List<double>(count);
-            var sb = new List<double>(count);
+            var samples = probes.Select(_ => new List<double>(count)).ToArray();
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < count && clock.Elapsed < limit; i++)
             {
-                sa.Add(a.RoundTrip());
-                sb.Add(b.RoundTrip());
+                for (int p = 0; p < probes.Count; p++)
+                {
+                    samples[p].Add(probes[p].RoundTrip());
+                }
             }
 
-            return (sa.ToArray(), sb.ToArray());
+            return samples.Select(s => s.ToArray()).ToArray();
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private double[] Measure(int count, TimeSpan limit)

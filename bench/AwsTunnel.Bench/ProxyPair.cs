@@ -14,6 +14,9 @@ internal enum ProxyKind
 
     /// <summary>The awstunnel CLI.</summary>
     AwsTunnel,
+
+    /// <summary>The PowerShell module in-process: Start-TunnelDestination and Start-TunnelSource, each in its own pwsh.</summary>
+    Module,
 }
 
 /// <summary>
@@ -40,15 +43,24 @@ internal sealed partial class ProxyPair
     public Child Source { get; }
     public int SourcePort { get; }
 
-    /// <summary>Process start to "connected" of the destination, ms.</summary>
+    /// <summary>Process start to "connected" of the destination, ms (the module: the Start-TunnelDestination call).</summary>
     public double DestinationStartMs { get; }
 
-    /// <summary>Process start to "listening" of the source (which connects first), ms.</summary>
+    /// <summary>Process start to "listening" of the source (which connects first), ms (the module: the Start-TunnelSource call).</summary>
     public double SourceStartMs { get; }
+
+    /// <summary>The module: RSS of each pwsh after Import-Module, before the session (MiB); 0 for the CLIs.</summary>
+    public double DestinationHostRssMiB { get; private init; }
+    public double SourceHostRssMiB { get; private init; }
 
     public string Label => LabelOf(Kind);
 
-    public static string LabelOf(ProxyKind kind) => kind == ProxyKind.Reference ? "reference" : "awstunnel";
+    public static string LabelOf(ProxyKind kind) => kind switch
+    {
+        ProxyKind.Reference => "reference",
+        ProxyKind.AwsTunnel => "awstunnel",
+        _ => "module",
+    };
 
     /// <summary>
     /// Starts the destination (forwarding SVC to <paramref name="targetPort"/>), then the source.
@@ -77,6 +89,22 @@ internal sealed partial class ProxyPair
             clock.Restart();
             source = StartReference(ctx, $"{name} source", common.Concat(new[] { "-s", $"{Deployment.ServiceId}={freePort.ToString(CultureInfo.InvariantCulture)}" }), tokens.Source);
             port = int.Parse((await source.WaitForLineAsync(ReferenceListeningLine(), StartTimeout)).Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+        else if (kind == ProxyKind.Module)
+        {
+            destination = StartModule(ctx, $"{name} destination", "Start-TunnelDestination", endpoint, caDir, $"-Service '{target}'", "Forwarding SVC", tokens.Destination);
+            var destinationReady = await destination.WaitForLineAsync(ModuleReadyLine(), StartTimeout);
+            destinationMs = double.Parse(destinationReady.Groups["ms"].Value, CultureInfo.InvariantCulture);
+            source = StartModule(ctx, $"{name} source", "Start-TunnelSource", endpoint, caDir, "-Service SVC=0", "Listening for SVC on 127.0.0.1:$($session.Ports['SVC'])", tokens.Source);
+            var sourceReady = await source.WaitForLineAsync(ModuleReadyLine(), StartTimeout);
+            port = int.Parse(sourceReady.Groups["port"].Value, CultureInfo.InvariantCulture);
+            double moduleSourceMs = double.Parse(sourceReady.Groups["ms"].Value, CultureInfo.InvariantCulture);
+            Log.Line($"{name}: module destination pid {destination.Pid} ready in {destinationMs:0} ms, source pid {source.Pid} listening on 127.0.0.1:{port} in {moduleSourceMs:0} ms (the cmdlet calls)");
+            return new ProxyPair(kind, destination, source, port, destinationMs, moduleSourceMs)
+            {
+                DestinationHostRssMiB = double.Parse(destinationReady.Groups["rss"].Value, CultureInfo.InvariantCulture),
+                SourceHostRssMiB = double.Parse(sourceReady.Groups["rss"].Value, CultureInfo.InvariantCulture),
+            };
         }
         else
         {
@@ -120,6 +148,37 @@ internal sealed partial class ProxyPair
         Destination.Kill();
     }
 
+    /// <summary>
+    /// One end as a PowerShell user runs it: a pwsh imports the module and calls the cmdlet with
+    /// the token from AWSIOT_TUNNEL_ACCESS_TOKEN, then waits on the session job. The ready line
+    /// gives the cmdlet's time (PowerShell's own start and the import are not the module's) and
+    /// the process's RSS after the import, before the session. The host keeps the runtime's
+    /// defaults: inline socket completions off, as in a user's PowerShell.
+    /// </summary>
+    private static Child StartModule(BenchContext ctx, string name, string cmdlet, string endpoint, string caDir, string service, string readyText, string token)
+    {
+        var o = ctx.Options;
+        string script = string.Join("; ",
+            "$ErrorActionPreference = 'Stop'",
+            $"Import-Module -Name '{Path.Combine(o.ModuleDir!, "AwsTunnel.psd1")}'",
+            "$rss = [Environment]::WorkingSet / 1MB",
+            "$watch = [Diagnostics.Stopwatch]::StartNew()",
+            $"$session = {cmdlet} -AccessToken $env:AWSIOT_TUNNEL_ACCESS_TOKEN -Endpoint '{endpoint}' -CertificatePath '{caDir}' {service}",
+            "$ms = $watch.Elapsed.TotalMilliseconds",
+            $"\"{readyText} ready in $($ms.ToString([cultureinfo]::InvariantCulture)) ms, host RSS $($rss.ToString([cultureinfo]::InvariantCulture)) MiB\"",
+            "$null = Wait-Job $session",
+            "Receive-Job $session");
+        var arguments = new List<string> { "-NoLogo", "-NoProfile", "-NonInteractive", "-Command", script };
+        var environment = new Dictionary<string, string>
+        {
+            ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = token,
+            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0",
+        };
+        return o.Pwsh!.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? Child.Start(ctx.Children, name, o.Dotnet, new[] { o.Pwsh }.Concat(arguments), environment)
+            : Child.Start(ctx.Children, name, o.Pwsh, arguments, environment);
+    }
+
     private static Child StartReference(BenchContext ctx, string name, IEnumerable<string> arguments, string token) =>
         Child.Start(ctx.Children, name, ctx.Options.LocalProxy!, arguments, Child.TokenEnvironment(token), matchStderr: true);
 
@@ -142,6 +201,10 @@ internal sealed partial class ProxyPair
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
+
+    /// <summary>A module end is ready: the cmdlet's time, the host's RSS before the session, and a source's port.</summary>
+    [GeneratedRegex(@"(?:127\.0\.0\.1:(?<port>\d+) )?ready in (?<ms>[0-9.]+) ms, host RSS (?<rss>[0-9.]+) MiB")]
+    private static partial Regex ModuleReadyLine();
 
     [GeneratedRegex(@"Successfully established websocket connection with proxy server")]
     private static partial Regex ReferenceConnectedLine();
