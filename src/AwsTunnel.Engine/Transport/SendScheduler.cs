@@ -22,13 +22,6 @@ namespace AwsTunnel.Engine.Transport;
 /// turns at once: one bulk connection alone cannot fill the queue, so a newly active connection's
 /// frame waits behind a few frames, not behind all the turns (B5 measures this).
 /// </para>
-/// <para>
-/// When the send loop is idle, a data frame posted in turn wakes it on the producer's own thread:
-/// the loop sends the frame there and then, before the producer reads again, instead of a
-/// thread-pool thread waking up for it (on a round trip through source, service and destination,
-/// that is four thread wake-ups fewer; B2 and B7 measure them). Control messages wake the loop
-/// through the thread pool: their callers may hold locks of their own.
-/// </para>
 /// <para>Thread-safe: every operation takes one short lock, so any party may drop what is queued.</para>
 /// </summary>
 internal sealed class SendScheduler
@@ -97,32 +90,20 @@ internal sealed class SendScheduler
     /// <exception cref="ChannelClosedException">the link is closed (the frame was dropped).</exception>
     public void PostInTurn(OutgoingFrame frame, TurnShare? share = null)
     {
-        TaskCompletionSource? idleTaker = null;
-        bool posted;
         lock (_gate)
         {
-            posted = !_closed;
-            if (posted)
+            if (!_closed)
             {
                 _queue.Enqueue((frame, true, share));
-                idleTaker = DetachTaker();
+                SignalTaker();
+                return;
             }
-            else
-            {
-                ReturnTurnLocked(share);
-            }
+
+            ReturnTurnLocked(share);
         }
 
-        if (!posted)
-        {
-            frame.Dispose();
-            throw Closed();
-        }
-
-        // Outside the lock: an idle send loop continues on this thread and sends the frame at
-        // once, instead of waiting for a thread-pool thread to wake up (one hand-over less per
-        // message on every hop of a round trip).
-        idleTaker?.TrySetResult();
+        frame.Dispose();
+        throw Closed();
     }
 
     /// <summary>Gives back a turn that was granted but will not be used (the read failed or found the end).</summary>
@@ -137,27 +118,18 @@ internal sealed class SendScheduler
     /// <summary>Posts a control message without waiting for a turn. False (and the frame dropped) once the link is closed.</summary>
     public bool TryPost(OutgoingFrame frame)
     {
-        TaskCompletionSource? idleTaker = null;
-        bool posted;
         lock (_gate)
         {
-            posted = !_closed;
-            if (posted)
+            if (!_closed)
             {
                 _queue.Enqueue((frame, false, null));
-                idleTaker = DetachTaker();
+                SignalTaker();
+                return true;
             }
         }
 
-        if (!posted)
-        {
-            frame.Dispose();
-            return false;
-        }
-
-        // Callers may hold their own locks: the send loop does not continue on their thread.
-        WakeOnThreadPool(idleTaker);
-        return true;
+        frame.Dispose();
+        return false;
     }
 
     /// <summary>The send loop: takes the next frame; a frame posted in turn frees its turn for the next producer.</summary>
@@ -199,8 +171,7 @@ internal sealed class SendScheduler
                     return false;
                 }
 
-                // Completed synchronously by a data producer (PostInTurn), through the thread pool otherwise.
-                _takeWaiter ??= new TaskCompletionSource();
+                _takeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 waiter = _takeWaiter;
             }
 
@@ -212,7 +183,6 @@ internal sealed class SendScheduler
     public void Close()
     {
         List<TaskCompletionSource> waiters;
-        TaskCompletionSource? idleTaker;
         lock (_gate)
         {
             if (_closed)
@@ -223,10 +193,8 @@ internal sealed class SendScheduler
             _closed = true;
             waiters = _waiters.Select(w => w.Waiter).ToList();
             _waiters.Clear();
-            idleTaker = DetachTaker();
+            SignalTaker();
         }
-
-        WakeOnThreadPool(idleTaker);
 
         foreach (var waiter in waiters)
         {
@@ -295,20 +263,11 @@ internal sealed class SendScheduler
         }
     }
 
-    /// <summary>The send loop's wait, if it is waiting; the caller completes it outside the lock.</summary>
-    private TaskCompletionSource? DetachTaker()
+    private void SignalTaker()
     {
         var waiter = _takeWaiter;
         _takeWaiter = null;
-        return waiter;
-    }
-
-    private static void WakeOnThreadPool(TaskCompletionSource? idleTaker)
-    {
-        if (idleTaker is not null)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static waiter => waiter.TrySetResult(), idleTaker, preferLocal: false);
-        }
+        waiter?.TrySetResult();
     }
 
     private async Task WaitAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)
