@@ -221,7 +221,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
         WebSocketTransport.Configure(client, WebSocketTransport.DefaultSocketBufferBytes);
-        Stream stream = new NetworkStream(client, ownsSocket: true);
+        Stream stream = new ReadAheadStream(new NetworkStream(client, ownsSocket: true));
         string channelId = Guid.NewGuid().ToString("N");
         try
         {

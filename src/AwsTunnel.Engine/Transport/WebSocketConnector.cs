@@ -95,7 +95,7 @@ public static class WebSocketConnector
                 transport = tcp;
             }
 
-            return new NetworkStream(tcp, ownsSocket: true);
+            return new ReadAheadStream(new NetworkStream(tcp, ownsSocket: true));
         };
         void Abandon()
         {

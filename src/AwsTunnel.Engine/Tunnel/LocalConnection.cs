@@ -12,8 +12,10 @@ namespace AwsTunnel.Engine.Tunnel;
 /// Relays one local TCP connection over the tunnel, both ways. Socket to tunnel
 /// (<see cref="ReadLoopAsync"/>): wait until the socket has data, wait for this connection's turn
 /// on the link, read one frame's worth into a pooled buffer, post it as DATA. Tunnel to socket:
-/// the link's receive loop hands payloads to <see cref="Deliver"/>, which only queues them (it
-/// never waits); <see cref="WriteLoopAsync"/> writes the queue to the socket in order.
+/// the link's receive loop hands payloads to <see cref="Deliver"/>, which never waits: when
+/// nothing is being written, it starts the send itself (no thread hand-over for a socket that
+/// keeps up); a send the socket does not finish at once, and whatever is delivered meanwhile,
+/// is left to <see cref="WriteLoopAsync"/>, which writes the queue to the socket in order.
 /// <para>
 /// Ends: when the local client closed, what is queued is written and the connection closes with
 /// FIN. When the peer ended it (its reset: the protocol has no other way to end a connection,
@@ -39,6 +41,10 @@ internal sealed class LocalConnection
     private readonly Action<LocalConnection, string> _onLocalEnd;
     private readonly ILogger _logger;
     private TaskCompletionSource? _writeWaiter;
+    // True while one party writes to the socket: Deliver's direct send or the write loop.
+    private bool _writing;
+    // A direct send the socket did not finish at once, for the write loop to await before anything queued.
+    private (ValueTask<int> Send, PooledPayload Payload)? _unfinished;
     private long _queuedBytes;
     private long _lastProgress;
     private long _bytesFromTunnel;
@@ -137,29 +143,28 @@ internal sealed class LocalConnection
     }
 
     /// <summary>
-    /// Queues a payload received from the tunnel for the socket, without waiting; the connection
-    /// owns <paramref name="payload"/> from here. Says whether it was taken, or why not (the
-    /// caller applies the policy for a full queue; the payload is then disposed).
+    /// Hands a payload received from the tunnel to the socket, without waiting. When taken
+    /// (<see cref="DeliveryOutcome.Queued"/>), the connection owns <paramref name="payload"/> from
+    /// here: written at once if the socket takes it all, else queued. Otherwise the caller still
+    /// owns it, applies the policy for a full queue and disposes it.
     /// </summary>
     public DeliveryOutcome Deliver(PooledPayload payload)
     {
+        Socket? direct = null;
         lock (_gate)
         {
             if (Volatile.Read(ref _ending) != 0)
             {
-                payload.Dispose();
                 return DeliveryOutcome.Dropped;
             }
 
             if (_queuedBytes + payload.Length > _limits.BufferLimitBytes)
             {
-                payload.Dispose();
                 return DeliveryOutcome.ConnectionFull;
             }
 
             if (!_budget.TryReserve(payload.Length))
             {
-                payload.Dispose();
                 return DeliveryOutcome.TunnelFull;
             }
 
@@ -170,10 +175,70 @@ internal sealed class LocalConnection
             }
 
             _queuedBytes += payload.Length;
-            _toSocket.Enqueue(payload);
-            WakeWriter();
-            return DeliveryOutcome.Queued;
+            if (!_writing && _toSocket.Count == 0 && _socket is not null)
+            {
+                _writing = true;
+                direct = _socket;
+            }
+            else
+            {
+                _toSocket.Enqueue(payload);
+                WakeWriter();
+            }
         }
+
+        if (direct is not null)
+        {
+            SendNow(direct, payload);
+        }
+
+        return DeliveryOutcome.Queued;
+    }
+
+    /// <summary>
+    /// Deliver's direct write: the send starts on the caller's thread and, when the socket takes
+    /// the whole payload at once (it usually does), finishes there, without waking the write
+    /// loop. Otherwise the write loop awaits the rest of it before anything queued.
+    /// </summary>
+    private void SendNow(Socket socket, PooledPayload payload)
+    {
+        ValueTask<int> send;
+        try
+        {
+            send = socket.SendAsync(payload.Memory, SocketFlags.None);
+        }
+        catch (Exception ex)
+        {
+            send = ValueTask.FromException<int>(ex);
+        }
+
+        if (!send.IsCompletedSuccessfully)
+        {
+            lock (_gate)
+            {
+                _unfinished = (send, payload);
+                WakeWriter();
+            }
+
+            return;
+        }
+
+        int length = payload.Length;
+        payload.Dispose();
+        lock (_gate)
+        {
+            _writing = false;
+            _queuedBytes -= length;
+            _lastProgress = Environment.TickCount64;
+            if (_toSocket.Count > 0 || Volatile.Read(ref _ending) != 0)
+            {
+                // Only when there is something for it: waking an idle loop is the hand-over this path avoids.
+                WakeWriter();
+            }
+        }
+
+        _budget.Release(length);
+        Interlocked.Add(ref _bytesFromTunnel, length);
     }
 
     /// <summary>
@@ -363,18 +428,29 @@ internal sealed class LocalConnection
             bool resetAfterWrite;
             while (true)
             {
-                PooledPayload? next;
+                PooledPayload? next = null;
+                ValueTask<int>? started = null;
                 Task? wait = null;
                 lock (_gate)
                 {
-                    if (!_toSocket.TryDequeue(out next))
+                    if (_unfinished is { } unfinished)
                     {
-                        if (Volatile.Read(ref _ending) != 0)
-                        {
-                            resetAfterWrite = _resetAfterWrite;
-                            break;
-                        }
-
+                        // _writing stays set: this loop finishes Deliver's send.
+                        (started, next) = unfinished;
+                        _unfinished = null;
+                    }
+                    else if (!_writing && _toSocket.TryDequeue(out next))
+                    {
+                        _writing = true;
+                    }
+                    else if (!_writing && Volatile.Read(ref _ending) != 0)
+                    {
+                        resetAfterWrite = _resetAfterWrite;
+                        break;
+                    }
+                    else
+                    {
+                        // Nothing queued, or a direct send in progress (it wakes this loop when done).
                         _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                         wait = _writeWaiter.Task;
                     }
@@ -389,13 +465,14 @@ internal sealed class LocalConnection
                 int length = next!.Length;
                 try
                 {
-                    await socket.SendAsync(next.Memory, SocketFlags.None).ConfigureAwait(false);
+                    await (started ?? socket.SendAsync(next.Memory, SocketFlags.None)).ConfigureAwait(false);
                 }
                 finally
                 {
                     next.Dispose();
                     lock (_gate)
                     {
+                        _writing = false;
                         _queuedBytes -= length;
                         _lastProgress = Environment.TickCount64;
                     }
@@ -515,7 +592,11 @@ internal sealed class LocalConnection
         _closed.TrySetResult();
     }
 
-    /// <summary>Returns the buffers of payloads that will never be written (the one being written belongs to the write loop).</summary>
+    /// <summary>
+    /// Returns the buffers of payloads that will never be written. The one being written belongs
+    /// to its writer (an unfinished direct send too: the socket may still be reading it; once the
+    /// socket is closed its send fails and the write loop returns it).
+    /// </summary>
     private void DropQueuedLocked()
     {
         while (_toSocket.TryDequeue(out var dropped))

@@ -19,7 +19,7 @@ public class TunnelLinkQueueTests
     [Fact]
     public async Task Disposing_a_link_returns_the_buffer_of_every_queued_frame()
     {
-        var (client, server) = await WebSocketPairAsync();
+        var (client, server) = await LoopbackPairs.WebSocketPairAsync();
         using var _ = server;
         var pool = new CountingPool();
         var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
@@ -37,7 +37,7 @@ public class TunnelLinkQueueTests
     [Fact]
     public async Task A_frame_queued_after_the_link_stopped_is_refused_and_its_buffer_returned()
     {
-        var (client, server) = await WebSocketPairAsync();
+        var (client, server) = await LoopbackPairs.WebSocketPairAsync();
         using var _ = server;
         var pool = new CountingPool();
         var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
@@ -53,7 +53,7 @@ public class TunnelLinkQueueTests
     [Fact]
     public async Task Stopping_with_discard_drops_the_queue_and_returns_the_buffers()
     {
-        var (client, server) = await WebSocketPairAsync();
+        var (client, server) = await LoopbackPairs.WebSocketPairAsync();
         using var _ = server;
         var pool = new CountingPool();
         var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
@@ -71,7 +71,7 @@ public class TunnelLinkQueueTests
     [Fact]
     public async Task Stopping_a_running_link_with_discard_returns_every_buffer_exactly_once()
     {
-        var (client, server) = await WebSocketPairAsync();
+        var (client, server) = await LoopbackPairs.WebSocketPairAsync();
         using var _ = server; // never reads: the send loop blocks once the socket buffers are full
         var pool = new CountingPool();
         var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
@@ -96,7 +96,7 @@ public class TunnelLinkQueueTests
     [Fact]
     public async Task A_stream_start_ends_its_websocket_message_and_frames_after_it_go_in_the_next()
     {
-        var (client, server) = await WebSocketPairAsync();
+        var (client, server) = await LoopbackPairs.WebSocketPairAsync();
         using var _ = server;
         var pool = new CountingPool();
         var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
@@ -128,7 +128,7 @@ public class TunnelLinkQueueTests
     [Fact]
     public async Task A_stream_reset_ends_its_websocket_message_so_the_next_streams_start_and_data_do_not_wait_behind_it()
     {
-        var (client, server) = await WebSocketPairAsync();
+        var (client, server) = await LoopbackPairs.WebSocketPairAsync();
         using var _ = server;
         var pool = new CountingPool();
         var link = new TunnelLink(client, NullLogger.Instance, pool: pool);
@@ -183,19 +183,5 @@ public class TunnelLinkQueueTests
     {
         var payload = PooledPayload.Rent(pool, size);
         return new OutgoingFrame(Messages.Data(1, "SSH1", 1, UnsafeByteOperations.UnsafeWrap(payload.Memory)), payload);
-    }
-
-    private static async Task<(WebSocket Client, WebSocket Server)> WebSocketPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accepting = listener.AcceptAsync();
-        await connecting.ConnectAsync(listener.LocalEndPoint!);
-        var accepted = await accepting;
-        var client = WebSocket.CreateFromStream(new NetworkStream(connecting, ownsSocket: true), isServer: false, subProtocol: null, keepAliveInterval: Timeout.InfiniteTimeSpan);
-        var server = WebSocket.CreateFromStream(new NetworkStream(accepted, ownsSocket: true), isServer: true, subProtocol: null, keepAliveInterval: Timeout.InfiniteTimeSpan);
-        return (client, server);
     }
 }
