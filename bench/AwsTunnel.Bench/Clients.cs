@@ -147,7 +147,8 @@ internal sealed class LatencyProbe : IDisposable
 
     private LatencyProbe(Socket socket) => _socket = socket;
 
-    public static LatencyProbe Open(IPEndPoint endPoint, TimeSpan timeout)
+    /// <param name="mode">The target's mode: <see cref="TestServer.Echo"/>, or <see cref="TestServer.InteractiveEcho"/> for an echo on its own thread.</param>
+    public static LatencyProbe Open(IPEndPoint endPoint, TimeSpan timeout, byte mode = TestServer.Echo)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -155,7 +156,7 @@ internal sealed class LatencyProbe : IDisposable
             socket.SendTimeout = (int)timeout.TotalMilliseconds;
             socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
             socket.Connect(endPoint);
-            socket.Send(new[] { TestServer.Echo });
+            socket.Send(new[] { mode });
             return new LatencyProbe(socket);
         }
         catch

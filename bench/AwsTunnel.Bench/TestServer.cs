@@ -8,6 +8,9 @@ namespace AwsTunnel.Bench;
 /// The destinations' target, in the bench process. The first byte a client sends picks the mode:
 /// <list type="bullet">
 /// <item>'E' echo: everything after it is sent back until the client shuts down its side.</item>
+/// <item>'I' interactive echo: the same, on a thread of its own with blocking calls, so a round
+/// trip never queues in this process's thread pool behind the bench's own load (B8's hundred
+/// writers and their echoes): the time measured is the tunnel's.</item>
 /// <item>'S' sink: an 8-byte length and an 8-byte pattern offset follow; the sink reads that many
 /// bytes, checks every one against <see cref="Pattern"/>, then answers one byte, 'K' (intact) or 'X'.
 /// A length of <see cref="long.MaxValue"/> reads until the client closes.</item>
@@ -16,6 +19,7 @@ namespace AwsTunnel.Bench;
 internal sealed class TestServer : IAsyncDisposable
 {
     public const byte Echo = (byte)'E';
+    public const byte InteractiveEcho = (byte)'I';
     public const byte Sink = (byte)'S';
     public const int SinkHeaderSize = 17;
 
@@ -100,6 +104,11 @@ internal sealed class TestServer : IAsyncDisposable
             {
                 await EchoAsync(socket, token).ConfigureAwait(false);
             }
+            else if (mode[0] == InteractiveEcho)
+            {
+                await Task.Factory.StartNew(() => EchoOnOwnThread(socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                    .ConfigureAwait(false);
+            }
             else if (mode[0] == Sink)
             {
                 await SinkAsync(socket, token).ConfigureAwait(false);
@@ -130,6 +139,30 @@ internal sealed class TestServer : IAsyncDisposable
                 }
 
                 await Net.SendAllAsync(socket, buffer.AsMemory(0, n), token).ConfigureAwait(false);
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeEcho);
+        }
+    }
+
+    private void EchoOnOwnThread(Socket socket)
+    {
+        Interlocked.Increment(ref _activeEcho);
+        try
+        {
+            var buffer = new byte[32 * 1024];
+            int n;
+            while ((n = socket.Receive(buffer)) > 0)
+            {
+                int sent = 0;
+                while (sent < n)
+                {
+                    sent += socket.Send(buffer, sent, n - sent, SocketFlags.None);
+                }
             }
 
             socket.Shutdown(SocketShutdown.Send);

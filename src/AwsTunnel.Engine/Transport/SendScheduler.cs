@@ -22,13 +22,31 @@ namespace AwsTunnel.Engine.Transport;
 /// turns at once: one bulk connection alone cannot fill the queue, so a newly active connection's
 /// frame waits behind a few frames, not behind all the turns (B5 measures this).
 /// </para>
+/// <para>
+/// Sparse producers first (as FQ-CoDel serves its new flows before its old ones): a producer
+/// that asks while it holds no turn (none of its frames waits to be sent: an interactive
+/// connection, or one that was idle) is granted the next free turn before the producers that
+/// ask again with frames still queued (bulk connections), and the frame it posts in that turn
+/// is sent before the bulk frames already queued. Without this, a keystroke waited behind one
+/// frame of every busy connection and then behind all the queued ones (B8 measures this). Its
+/// frame still goes after every control message posted before it (its own CONNECTION_START
+/// among them); nothing of its own is queued, so no connection's frames change order. A bulk
+/// producer gets every turn the sparse ones leave; a sparse producer that keeps frames queued
+/// asks as a bulk one next time.
+/// </para>
 /// <para>Thread-safe: every operation takes one short lock, so any party may drop what is queued.</para>
 /// </summary>
 internal sealed class SendScheduler
 {
     private readonly object _gate = new();
     private readonly Queue<(OutgoingFrame Frame, bool InTurn, TurnShare? Share)> _queue = new();
+    // Frames posted in a sparse turn: taken before _queue once every control message posted before them was taken.
+    private readonly Queue<(OutgoingFrame Frame, TurnShare Share, long AfterControl)> _sparseFrames = new();
+    private long _controlPosted;
+    private long _controlTaken;
     private readonly List<(TaskCompletionSource Waiter, TurnShare? Share)> _waiters = new();
+    // Producers that asked while holding no turn: served before _waiters, in the order they asked.
+    private readonly Queue<(TaskCompletionSource Waiter, TurnShare Share)> _sparseWaiters = new();
     private readonly int _turns;
     private readonly int _turnsPerProducer;
     private int _turnsOut;
@@ -53,7 +71,7 @@ internal sealed class SendScheduler
         {
             lock (_gate)
             {
-                return _queue.Count;
+                return _queue.Count + _sparseFrames.Count;
             }
         }
     }
@@ -75,12 +93,19 @@ internal sealed class SendScheduler
             // Free turns with waiters left means every waiter is at its own limit, so this one may go first.
             if (_turnsOut < _turns && CanHold(share))
             {
-                Grant(share);
+                Grant(share, sparse: share is { Held: 0 });
                 return Task.CompletedTask;
             }
 
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((waiter, share));
+            if (share is { Held: 0 })
+            {
+                _sparseWaiters.Enqueue((waiter, share));
+            }
+            else
+            {
+                _waiters.Add((waiter, share));
+            }
         }
 
         return cancellationToken.CanBeCanceled ? WaitAsync(waiter, cancellationToken) : waiter.Task;
@@ -94,7 +119,16 @@ internal sealed class SendScheduler
         {
             if (!_closed)
             {
-                _queue.Enqueue((frame, true, share));
+                if (share is { SparseTurn: true })
+                {
+                    share.SparseTurn = false;
+                    _sparseFrames.Enqueue((frame, share, _controlPosted));
+                }
+                else
+                {
+                    _queue.Enqueue((frame, true, share));
+                }
+
                 SignalTaker();
                 return;
             }
@@ -123,6 +157,7 @@ internal sealed class SendScheduler
             if (!_closed)
             {
                 _queue.Enqueue((frame, false, null));
+                _controlPosted++;
                 SignalTaker();
                 return true;
             }
@@ -137,6 +172,14 @@ internal sealed class SendScheduler
     {
         lock (_gate)
         {
+            if (_sparseFrames.TryPeek(out var sparse) && _controlTaken >= sparse.AfterControl)
+            {
+                _sparseFrames.Dequeue();
+                ReturnTurnLocked(sparse.Share);
+                frame = sparse.Frame;
+                return true;
+            }
+
             if (!_queue.TryDequeue(out var next))
             {
                 frame = default;
@@ -146,6 +189,10 @@ internal sealed class SendScheduler
             if (next.InTurn)
             {
                 ReturnTurnLocked(next.Share);
+            }
+            else
+            {
+                _controlTaken++;
             }
 
             frame = next.Frame;
@@ -161,7 +208,7 @@ internal sealed class SendScheduler
             TaskCompletionSource waiter;
             lock (_gate)
             {
-                if (_queue.Count > 0)
+                if (_queue.Count > 0 || _sparseFrames.Count > 0)
                 {
                     return true;
                 }
@@ -191,7 +238,8 @@ internal sealed class SendScheduler
             }
 
             _closed = true;
-            waiters = _waiters.Select(w => w.Waiter).ToList();
+            waiters = _sparseWaiters.Select(w => w.Waiter).Concat(_waiters.Select(w => w.Waiter)).ToList();
+            _sparseWaiters.Clear();
             _waiters.Clear();
             SignalTaker();
         }
@@ -208,11 +256,21 @@ internal sealed class SendScheduler
         List<OutgoingFrame> dropped = new();
         lock (_gate)
         {
+            while (_sparseFrames.TryDequeue(out var sparse))
+            {
+                ReturnTurnLocked(sparse.Share);
+                dropped.Add(sparse.Frame);
+            }
+
             while (_queue.TryDequeue(out var next))
             {
                 if (next.InTurn)
                 {
                     ReturnTurnLocked(next.Share);
+                }
+                else
+                {
+                    _controlTaken++;
                 }
 
                 dropped.Add(next.Frame);
@@ -225,12 +283,13 @@ internal sealed class SendScheduler
 
     private bool CanHold(TurnShare? share) => share is null || share.Held < _turnsPerProducer;
 
-    private void Grant(TurnShare? share)
+    private void Grant(TurnShare? share, bool sparse)
     {
         _turnsOut++;
         if (share is not null)
         {
             share.Held++;
+            share.SparseTurn = sparse;
         }
     }
 
@@ -240,10 +299,25 @@ internal sealed class SendScheduler
         if (share is not null)
         {
             share.Held--;
+            if (share.Held == 0)
+            {
+                // A sparse turn given back unused (the read found nothing, or failed).
+                share.SparseTurn = false;
+            }
         }
 
-        // First come, first served among the waiters that may hold another turn; one at its own
-        // limit keeps its place until one of its frames is taken.
+        // Sparse producers first (they hold nothing, so none is at its limit), in the order they asked.
+        // A waiter whose wait was cancelled is skipped: its turn goes to the next one.
+        while (_turnsOut < _turns && _sparseWaiters.TryDequeue(out var sparse))
+        {
+            if (sparse.Waiter.TrySetResult())
+            {
+                Grant(sparse.Share, sparse: true);
+            }
+        }
+
+        // Then first come, first served among the waiters that may hold another turn; one at its
+        // own limit keeps its place until one of its frames is taken.
         for (int i = 0; i < _waiters.Count && _turnsOut < _turns;)
         {
             var (waiter, waiterShare) = _waiters[i];
@@ -258,7 +332,7 @@ internal sealed class SendScheduler
             // A waiter whose wait was cancelled is skipped: its turn goes to the next one.
             if (waiter.TrySetResult())
             {
-                Grant(waiterShare);
+                Grant(waiterShare, sparse: false);
             }
         }
     }

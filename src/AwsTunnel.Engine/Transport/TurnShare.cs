@@ -8,4 +8,7 @@ internal sealed class TurnShare
 {
     /// <summary>Turns this producer holds.</summary>
     internal int Held;
+
+    /// <summary>The turn it holds was granted while it held none: the frame posted in it goes ahead of the bulk frames.</summary>
+    internal bool SparseTurn;
 }

@@ -120,7 +120,7 @@ internal sealed class SerialDispatcher
     {
         while (true)
         {
-            (Action Work, bool IsLog) next = default;
+            (Action Work, bool IsLog) next;
             int dropped = 0;
             lock (_gate)
             {
@@ -130,21 +130,25 @@ internal sealed class SerialDispatcher
                     dropped = _droppedSinceReport;
                     _droppedSinceReport = 0;
                 }
-                else if (!_queue.TryDequeue(out next))
-                {
-                    _running = false;
-                    return;
-                }
-                else if (next.IsLog)
-                {
-                    _pendingLogs--;
-                }
             }
 
             if (dropped > 0)
             {
                 Report(dropped);
-                continue;
+            }
+
+            lock (_gate)
+            {
+                if (!_queue.TryDequeue(out next))
+                {
+                    _running = false;
+                    return;
+                }
+
+                if (next.IsLog)
+                {
+                    _pendingLogs--;
+                }
             }
 
             try

@@ -5,7 +5,7 @@ using AwsTunnel.Tests.Support;
 
 namespace AwsTunnel.Tests.Engine;
 
-/// <summary>The link's scheduler: bounded turns, granted in the order asked, so busy producers alternate.</summary>
+/// <summary>The link's scheduler: bounded turns, granted in the order asked (producers with nothing queued first), so busy producers alternate.</summary>
 public class SendSchedulerTests
 {
     [Fact]
@@ -88,6 +88,82 @@ public class SendSchedulerTests
         {
             Assert.Equal(new[] { 1, 2, 3 }, order.Skip(i).Take(3).Order());
         }
+    }
+
+    [Fact]
+    public async Task A_producer_with_nothing_queued_gets_the_next_turn_and_its_frame_goes_ahead_of_the_bulk_frames()
+    {
+        var scheduler = new SendScheduler(turns: 2, turnsPerProducer: 4);
+        var bulk = new TurnShare();
+        var order = new List<int>();
+        void Take()
+        {
+            Assert.True(scheduler.TryTake(out var frame));
+            order.Add(frame.Message.StreamId);
+        }
+
+        // A bulk producer keeps both turns busy and asks for more.
+        for (int i = 0; i < 2; i++)
+        {
+            await scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+            scheduler.PostInTurn(Frame(1), bulk);
+        }
+
+        var bulkAgain = scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+        Take();
+        await bulkAgain.WaitAsync(TimeSpan.FromSeconds(10));
+        scheduler.PostInTurn(Frame(1), bulk);
+        bulkAgain = scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+
+        // An interactive producer asks last, holding nothing: the turn that comes free is its own.
+        var interactive = new TurnShare();
+        var keystroke = scheduler.WaitTurnAsync(CancellationToken.None, interactive);
+        Assert.False(keystroke.IsCompleted);
+        Take();
+        Assert.True(keystroke.IsCompletedSuccessfully);
+        Assert.False(bulkAgain.IsCompleted);
+
+        // Its frame is sent before the bulk frame queued earlier; then the bulk producer goes on.
+        scheduler.PostInTurn(Frame(2), interactive);
+        Take();
+        Take();
+        await bulkAgain.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new[] { 1, 1, 2, 1 }, order);
+        Assert.Equal(1, bulk.Held);
+        Assert.Equal(0, interactive.Held);
+    }
+
+    [Fact]
+    public async Task A_frame_that_goes_ahead_still_follows_the_control_messages_posted_before_it()
+    {
+        var scheduler = new SendScheduler(turns: 4, turnsPerProducer: 4);
+        var bulk = new TurnShare();
+        await scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+        scheduler.PostInTurn(Frame(1), bulk);
+
+        // A new connection: its start is queued behind bulk data, then its first DATA comes in a sparse turn.
+        Assert.True(scheduler.TryPost(new OutgoingFrame(Messages.ConnectionStart(7, "S", 9))));
+        await scheduler.WaitTurnAsync(CancellationToken.None, bulk);
+        scheduler.PostInTurn(Frame(2), bulk);
+        var fresh = new TurnShare();
+        await scheduler.WaitTurnAsync(CancellationToken.None, fresh);
+        scheduler.PostInTurn(Frame(7), fresh);
+
+        var order = new List<(Message.Types.Type Type, int StreamId)>();
+        while (scheduler.TryTake(out var frame))
+        {
+            order.Add((frame.Message.Type, frame.Message.StreamId));
+        }
+
+        Assert.Equal(new[]
+        {
+            (Message.Types.Type.Data, 1),
+            (Message.Types.Type.ConnectionStart, 7),
+            (Message.Types.Type.Data, 7),
+            (Message.Types.Type.Data, 2),
+        }, order);
+        Assert.Equal(0, bulk.Held);
+        Assert.Equal(0, fresh.Held);
     }
 
     [Fact]
