@@ -662,10 +662,10 @@ internal enum DeliveryOutcome
 {
     /// <summary>Queued for the socket.</summary>
     Queued,
-    /// <summary>The connection is ending and takes no more data; the payload was dropped.</summary>
+    /// <summary>The connection is ending and takes no more data; the payload was not taken.</summary>
     Dropped,
-    /// <summary>The connection's queue is full (its client is too far behind); the payload was dropped.</summary>
+    /// <summary>The connection's queue is full (its client is too far behind); the payload was not taken.</summary>
     ConnectionFull,
-    /// <summary>The tunnel-wide receive budget is used up; the payload was dropped.</summary>
+    /// <summary>The tunnel-wide receive budget is used up; the payload was not taken.</summary>
     TunnelFull,
 }

@@ -422,15 +422,15 @@ internal abstract class TunnelSide
             return;
         }
 
+        // The budget is full: reset the clients furthest behind, one at a time, until the payload
+        // fits. A reset frees its queue at once, but not the payload its socket is being written
+        // from (that comes back when the cut write returns), so one reset may not be enough. The
+        // connection receiving is reset when it is itself the furthest behind, or no other holds anything.
         var outcome = target.Deliver(payload);
-        if (outcome == DeliveryOutcome.TunnelFull)
+        while (outcome == DeliveryOutcome.TunnelFull && FurthestBehind() is { } furthest && !ReferenceEquals(furthest, target))
         {
-            var furthest = FurthestBehind();
-            if (furthest is not null && !ReferenceEquals(furthest, target))
-            {
-                furthest.Reset($"the tunnel's receive buffers are full ({ReceiveBudget.Limit} bytes, tunnel_buffer_limit_bytes) and its client is the furthest behind ({furthest.QueuedBytes} bytes)");
-                outcome = target.Deliver(payload);
-            }
+            furthest.Reset($"the tunnel's receive buffers are full ({ReceiveBudget.Limit} bytes, tunnel_buffer_limit_bytes) and its client is the furthest behind ({furthest.QueuedBytes} bytes)");
+            outcome = target.Deliver(payload);
         }
 
         switch (outcome)
@@ -448,12 +448,19 @@ internal abstract class TunnelSide
         payload.Dispose();
     }
 
+    /// <summary>The open connection holding the most bytes for its client; null when none holds any.</summary>
     private LocalConnection? FurthestBehind()
     {
         LocalConnection? furthest = null;
         long most = 0;
         foreach (var connection in LiveSnapshot())
         {
+            if (connection.IsEnding)
+            {
+                // An ending connection's queue is already dropped; resetting it again frees nothing.
+                continue;
+            }
+
             long queued = connection.QueuedBytes;
             if (queued > most)
             {
