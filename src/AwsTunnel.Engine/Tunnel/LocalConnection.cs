@@ -223,6 +223,9 @@ internal sealed class LocalConnection
             return;
         }
 
+        // Consumed once, as a ValueTask must be: a send that completed on another thread just now
+        // gives its operation object back to the socket for the next send.
+        _ = send.Result;
         int length = payload.Length;
         payload.Dispose();
         lock (_gate)
