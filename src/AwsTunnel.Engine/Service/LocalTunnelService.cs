@@ -189,6 +189,7 @@ public sealed class LocalTunnelService : IAsyncDisposable
             Socket client;
             try
             {
+                await backoff.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
                 client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
                 backoff.OnSuccess();
             }

@@ -9,6 +9,8 @@ namespace AwsTunnel.Engine.Transport;
 /// wait from 10 ms up to 1 s, until an accept succeeds (existing connections keep working
 /// meanwhile, and their closing frees descriptors). One log line per burst of failures, and
 /// one when accepting works again. A peer that gave up before it was accepted is no failure.
+/// Before each accept, <see cref="WaitForRoomAsync"/> keeps the process's last descriptors free
+/// (<see cref="DescriptorHeadroom"/>), so running out of them is the exception, not the rule.
 /// </summary>
 internal sealed class AcceptBackoff
 {
@@ -19,6 +21,7 @@ internal sealed class AcceptBackoff
     private readonly string _listener;
     private int _failures;
     private int _delayMs;
+    private int _roomWaits;
 
     /// <param name="logger">Where the burst is logged.</param>
     /// <param name="listener">What is listening, for the log (e.g. "the local tunneling service").</param>
@@ -51,9 +54,38 @@ internal sealed class AcceptBackoff
         await Task.Delay(_delayMs, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Waits, before an accept, until taking one more connection leaves the process's reserve of
+    /// descriptors free: one warning when the wait begins, one line when it ends; the wait grows
+    /// from 10 ms to 1 s between counts. Connections meanwhile wait in the listen queue.
+    /// </summary>
+    public async Task WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        int delayMs = FirstDelayMs;
+        while (!DescriptorHeadroom.HasRoom(out long open))
+        {
+            if (_roomWaits++ == 0)
+            {
+                _logger.LogWarning(
+                    "Stopped accepting on {Listener} for now: {Open} of the process's {Limit} file descriptors are open, and the last {Reserve} are kept for the runtime. New connections wait in the listen queue until others close; raise the limit (ulimit -n) to serve more at once.",
+                    _listener, open, DescriptorHeadroom.Limit, DescriptorHeadroom.Reserve);
+            }
+
+            await Task.Delay(delayMs, cancellationToken).ConfigureAwait(false);
+            delayMs = Math.Min(delayMs * 2, MaxDelayMs);
+        }
+
+        if (_roomWaits > 0)
+        {
+            _logger.LogInformation("Accepting on {Listener} again: file descriptors were freed (counted {Checks} times meanwhile).", _listener, _roomWaits);
+            _roomWaits = 0;
+        }
+    }
+
     /// <summary>An accept succeeded: ends the current burst, if any.</summary>
     public void OnSuccess()
     {
+        DescriptorHeadroom.OnAccepted();
         if (_failures == 0)
         {
             return;

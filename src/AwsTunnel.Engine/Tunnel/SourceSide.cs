@@ -126,6 +126,7 @@ internal sealed class SourceSide : TunnelSide
             Socket accepted;
             try
             {
+                await backoff.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
                 accepted = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
                 backoff.OnSuccess();
             }

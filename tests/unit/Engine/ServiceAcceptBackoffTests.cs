@@ -8,14 +8,16 @@ using AwsTunnel.Tests.Support;
 namespace AwsTunnel.Tests.Engine;
 
 /// <summary>
-/// The local service out of file descriptors (EMFILE): it backs off instead of spinning, logs
-/// once per burst, and the tunnels it already carries keep working. Runs `awstunnel service`
-/// in a child process with a lowered descriptor limit.
+/// The local service near its file descriptor limit: it stops accepting while the last
+/// descriptors are the runtime's reserve (accepting to the limit once killed the process:
+/// "Out of memory." when the thread pool needed a thread), logs once per wait, accepts again
+/// when descriptors are freed, and the tunnels it already carries keep working. Runs
+/// `awstunnel service` in a child process with a lowered descriptor limit.
 /// </summary>
 public class ServiceAcceptBackoffTests
 {
     [Fact]
-    public async Task Out_of_descriptors_the_service_logs_once_backs_off_and_existing_tunnels_keep_working()
+    public async Task Near_its_descriptor_limit_the_service_stops_accepting_logs_once_survives_and_existing_tunnels_keep_working()
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "awstunnel.dll");
         var info = new ProcessStartInfo("bash")
@@ -57,20 +59,30 @@ public class ServiceAcceptBackoffTests
                 await socket.ConnectAsync("127.0.0.1", port);
             }
 
-            await Eventually.TrueAsync(() => lines.Any(l => l.Contains("Accepting a connection on the local tunneling service failed")),
-                "the service to run out of descriptors", 30000);
+            await Eventually.TrueAsync(() => lines.Any(l => l.Contains("Stopped accepting on the local tunneling service for now")),
+                "the service to stop accepting near its descriptor limit", 30000);
             Assert.Equal("during", await TcpProbe.EchoAsync(client, "during"));
 
             idle.ForEach(s => s.Dispose());
             idle.Clear();
-            await Eventually.TrueAsync(() => lines.Any(l => l.Contains("Accepting on the local tunneling service works again after")),
+            await Eventually.TrueAsync(() => lines.Any(l => l.Contains("Accepting on the local tunneling service again")),
                 "the service to accept again", 30000);
             Assert.Equal("after", await TcpProbe.EchoAsync(client, "after"));
 
-            // One warning per burst (the recovery line counts the attempts), not one per failed accept.
-            int bursts = lines.Count(l => l.Contains("Accepting a connection on the local tunneling service failed"));
-            int recoveries = lines.Count(l => l.Contains("works again after"));
-            Assert.True(bursts <= recoveries + 1, $"{bursts} warnings for {recoveries} recoveries");
+            // A new connection is served again: the service accepted it and answers its request.
+            using (var fresh = await TcpProbe.ConnectAsync(port))
+            {
+                await fresh.SendAsync("GET /tunnel HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), SocketFlags.None);
+                var answer = new byte[12];
+                int read = await fresh.ReceiveAsync(answer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.StartsWith("HTTP/1.1 4", System.Text.Encoding.ASCII.GetString(answer, 0, read));
+            }
+
+            // One warning per wait (the line that ends it counts the checks), not one per attempt.
+            int waits = lines.Count(l => l.Contains("Stopped accepting on the local tunneling service"));
+            int ends = lines.Count(l => l.Contains("Accepting on the local tunneling service again"));
+            Assert.True(waits <= ends + 1, $"{waits} warnings for {ends} ends of a wait");
+            Assert.DoesNotContain(lines, l => l.Contains("Out of memory", StringComparison.OrdinalIgnoreCase));
             Assert.True(service.HasExited is false, "the service is still running");
         }
         finally
