@@ -34,6 +34,13 @@ namespace AwsTunnel.Engine.Transport;
 /// producer gets every turn the sparse ones leave; a sparse producer that keeps frames queued
 /// asks as a bulk one next time.
 /// </para>
+/// <para>
+/// When the send loop is idle, a data frame posted in turn wakes it on the producer's own thread:
+/// the loop sends the frame there and then, before the producer reads again, instead of a
+/// thread-pool thread waking up for it (on a round trip through source, service and destination,
+/// four thread wake-ups fewer; B7 measures them). Control messages and the close wake the loop
+/// through the thread pool: their callers may hold locks of their own.
+/// </para>
 /// <para>Thread-safe: every operation takes one short lock, so any party may drop what is queued.</para>
 /// </summary>
 internal sealed class SendScheduler
@@ -115,9 +122,12 @@ internal sealed class SendScheduler
     /// <exception cref="ChannelClosedException">the link is closed (the frame was dropped).</exception>
     public void PostInTurn(OutgoingFrame frame, TurnShare? share = null)
     {
+        TaskCompletionSource? idleTaker = null;
+        bool posted;
         lock (_gate)
         {
-            if (!_closed)
+            posted = !_closed;
+            if (posted)
             {
                 if (share is { SparseTurn: true })
                 {
@@ -129,15 +139,24 @@ internal sealed class SendScheduler
                     _queue.Enqueue((frame, true, share));
                 }
 
-                SignalTaker();
-                return;
+                idleTaker = DetachTaker();
             }
-
-            ReturnTurnLocked(share);
+            else
+            {
+                ReturnTurnLocked(share);
+            }
         }
 
-        frame.Dispose();
-        throw Closed();
+        if (!posted)
+        {
+            frame.Dispose();
+            throw Closed();
+        }
+
+        // Outside the lock, on this thread: an idle send loop continues here and sends the frame
+        // at once, instead of a thread-pool thread waking up for it (one hand-over less per
+        // message on each hop of a round trip).
+        idleTaker?.TrySetResult();
     }
 
     /// <summary>Gives back a turn that was granted but will not be used (the read failed or found the end).</summary>
@@ -158,7 +177,7 @@ internal sealed class SendScheduler
             {
                 _queue.Enqueue((frame, false, null));
                 _controlPosted++;
-                SignalTaker();
+                WakeOnThreadPool(DetachTaker());
                 return true;
             }
         }
@@ -218,7 +237,8 @@ internal sealed class SendScheduler
                     return false;
                 }
 
-                _takeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                // Completed on the producer's thread by PostInTurn (the loop runs on there), through the thread pool otherwise.
+                _takeWaiter ??= new TaskCompletionSource();
                 waiter = _takeWaiter;
             }
 
@@ -241,7 +261,7 @@ internal sealed class SendScheduler
             waiters = _sparseWaiters.Select(w => w.Waiter).Concat(_waiters.Select(w => w.Waiter)).ToList();
             _sparseWaiters.Clear();
             _waiters.Clear();
-            SignalTaker();
+            WakeOnThreadPool(DetachTaker());
         }
 
         foreach (var waiter in waiters)
@@ -337,11 +357,24 @@ internal sealed class SendScheduler
         }
     }
 
-    private void SignalTaker()
+    /// <summary>Takes the send loop's waiter, if it waits, for the caller to complete outside the lock.</summary>
+    private TaskCompletionSource? DetachTaker()
     {
         var waiter = _takeWaiter;
         _takeWaiter = null;
-        waiter?.TrySetResult();
+        return waiter;
+    }
+
+    /// <summary>
+    /// Wakes the send loop through the thread pool: for control messages and the close, whose
+    /// callers may hold locks of their own (the loop must not run on under them).
+    /// </summary>
+    private static void WakeOnThreadPool(TaskCompletionSource? idleTaker)
+    {
+        if (idleTaker is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static waiter => waiter.TrySetResult(), idleTaker, preferLocal: false);
+        }
     }
 
     private async Task WaitAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)

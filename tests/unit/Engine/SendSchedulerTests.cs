@@ -204,5 +204,71 @@ public class SendSchedulerTests
         await next.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task A_data_frame_wakes_an_idle_send_loop_on_the_producers_thread()
+    {
+        var scheduler = new SendScheduler(turns: 4);
+        var takenOn = new List<(int Thread, int StreamId)>();
+        var loop = SendLoop(scheduler, takenOn);
+        Assert.False(loop.IsCompleted);
+
+        // A producer runs where the engine's do, on a thread with no synchronization context.
+        var (producer, takenWhenPosted, queued) = await Task.Run(async () =>
+        {
+            await scheduler.WaitTurnAsync(CancellationToken.None);
+            scheduler.PostInTurn(Frame(7));
+            lock (takenOn)
+            {
+                return (Environment.CurrentManagedThreadId, takenOn.ToList(), scheduler.Count);
+            }
+        });
+
+        // Taken before PostInTurn returned, on the producer's thread: no thread hand-over.
+        Assert.Equal(new[] { (producer, 7) }, takenWhenPosted);
+        Assert.Equal(0, queued);
+        scheduler.Close();
+        await loop.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_control_frame_wakes_an_idle_send_loop_off_the_callers_thread()
+    {
+        var scheduler = new SendScheduler(turns: 4);
+        var takenOn = new List<(int Thread, int StreamId)>();
+        var loop = SendLoop(scheduler, takenOn);
+        int takenWhilePosting = await Task.Run(() =>
+        {
+            // The caller may hold a lock of its own while it posts (here the one the loop records
+            // under): the loop must not run inside it, so nothing is taken before the lock is left.
+            lock (takenOn)
+            {
+                Assert.True(scheduler.TryPost(new OutgoingFrame(Messages.StreamReset(9, "S"))));
+                return takenOn.Count;
+            }
+        });
+
+        scheduler.Close();
+        await loop.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, takenWhilePosting);
+        Assert.Equal(9, Assert.Single(takenOn).StreamId);
+    }
+
+    /// <summary>A send loop as <see cref="TunnelLink"/> runs it, recording where each frame was taken.</summary>
+    private static async Task SendLoop(SendScheduler scheduler, List<(int Thread, int StreamId)> takenOn)
+    {
+        while (await scheduler.WaitToTakeAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (scheduler.TryTake(out var frame))
+            {
+                lock (takenOn)
+                {
+                    takenOn.Add((Environment.CurrentManagedThreadId, frame.Message.StreamId));
+                }
+
+                frame.Dispose();
+            }
+        }
+    }
+
     private static OutgoingFrame Frame(int streamId) => new(Messages.Data(streamId, "S", 1, Google.Protobuf.ByteString.CopyFromUtf8("x")));
 }
