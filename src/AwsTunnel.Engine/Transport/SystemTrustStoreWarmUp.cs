@@ -15,21 +15,33 @@ namespace AwsTunnel.Engine.Transport;
 /// </summary>
 public static class SystemTrustStoreWarmUp
 {
+    // The runtime keeps the store for five minutes; a load within the last four is still warm.
+    private static readonly long WarmForMs = (long)TimeSpan.FromMinutes(4).TotalMilliseconds;
     private static int _loading;
+    private static long _loadedAt = -1;
 
     /// <summary>
     /// Starts loading the system store on a background thread of its own (not a thread-pool
-    /// worker, which the connection needs meanwhile), unless a load is under way. Cheap when the
-    /// store is already cached. Only on Linux, where the first validation pays for the load.
+    /// worker, which the connection needs meanwhile), unless a load is under way. Does nothing
+    /// when the store was loaded in the last four minutes (a script that starts hundreds of sessions starts
+    /// no thread for each). Only on Linux, where the first validation pays for the load.
     /// </summary>
     public static void Begin()
     {
-        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _loading, 1) != 0)
+        if (!OperatingSystem.IsLinux()
+            || WarmedRecently()
+            || Interlocked.Exchange(ref _loading, 1) != 0)
         {
             return;
         }
 
         new Thread(Load) { IsBackground = true, Name = "Trust store warm-up" }.Start();
+    }
+
+    private static bool WarmedRecently()
+    {
+        long loadedAt = Volatile.Read(ref _loadedAt);
+        return loadedAt >= 0 && Environment.TickCount64 - loadedAt < WarmForMs;
     }
 
     private static void Load()
@@ -51,6 +63,7 @@ public static class SystemTrustStoreWarmUp
         }
         finally
         {
+            Volatile.Write(ref _loadedAt, Environment.TickCount64);
             Volatile.Write(ref _loading, 0);
         }
     }
