@@ -227,21 +227,32 @@ internal sealed class LocalConnection
         // gives its operation object back to the socket for the next send.
         _ = send.Result;
         int length = payload.Length;
+        EndWrite(payload, wakeWriterIfNeeded: true);
+        Interlocked.Add(ref _bytesFromTunnel, length);
+    }
+
+    /// <summary>
+    /// A write to the socket ended (sent, or failed): the payload's buffer goes back to the pool,
+    /// and its bytes leave the connection's queue and the tunnel's receive budget. Deliver's
+    /// direct send wakes the write loop only when there is something for it (waking an idle loop
+    /// is the hand-over that path avoids).
+    /// </summary>
+    private void EndWrite(PooledPayload payload, bool wakeWriterIfNeeded)
+    {
+        int length = payload.Length;
         payload.Dispose();
         lock (_gate)
         {
             _writing = false;
             _queuedBytes -= length;
             _lastProgress = Environment.TickCount64;
-            if (_toSocket.Count > 0 || Volatile.Read(ref _ending) != 0)
+            if (wakeWriterIfNeeded && (_toSocket.Count > 0 || Volatile.Read(ref _ending) != 0))
             {
-                // Only when there is something for it: waking an idle loop is the hand-over this path avoids.
                 WakeWriter();
             }
         }
 
         _budget.Release(length);
-        Interlocked.Add(ref _bytesFromTunnel, length);
     }
 
     /// <summary>
@@ -472,15 +483,7 @@ internal sealed class LocalConnection
                 }
                 finally
                 {
-                    next.Dispose();
-                    lock (_gate)
-                    {
-                        _writing = false;
-                        _queuedBytes -= length;
-                        _lastProgress = Environment.TickCount64;
-                    }
-
-                    _budget.Release(length);
+                    EndWrite(next, wakeWriterIfNeeded: false);
                 }
 
                 Interlocked.Add(ref _bytesFromTunnel, length);
