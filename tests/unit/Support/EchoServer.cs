@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 
 namespace AwsTunnel.Tests.Support;
@@ -6,55 +5,36 @@ namespace AwsTunnel.Tests.Support;
 /// <summary>A TCP server on loopback that echoes every byte back, per connection.</summary>
 public sealed class EchoServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private int _accepted;
+    private readonly LoopbackAcceptor _acceptor;
 
     public EchoServer()
     {
-        _listener.Start();
-        _ = AcceptLoopAsync();
+        _acceptor = new LoopbackAcceptor(socket =>
+        {
+            _ = EchoAsync(socket);
+            return Task.CompletedTask;
+        });
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _acceptor.Port;
 
     /// <summary>How many connections were accepted so far.</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
+    public int Accepted => _acceptor.Accepted;
 
-    private async Task AcceptLoopAsync()
+    private static async Task EchoAsync(Socket socket)
     {
-        while (!_stop.IsCancellationRequested)
+        using (socket)
         {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _accepted);
-            _ = EchoAsync(client);
-        }
-    }
-
-    private static async Task EchoAsync(TcpClient client)
-    {
-        using (client)
-        {
-            var stream = client.GetStream();
             var buffer = new byte[64 * 1024];
             try
             {
                 int read;
-                while ((read = await stream.ReadAsync(buffer)) > 0)
+                while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None)) > 0)
                 {
-                    await stream.WriteAsync(buffer.AsMemory(0, read));
+                    await socket.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
                 }
 
-                client.Client.Shutdown(SocketShutdown.Send);
+                socket.Shutdown(SocketShutdown.Send);
             }
             catch (Exception)
             {
@@ -65,8 +45,7 @@ public sealed class EchoServer : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _listener.Stop();
+        _acceptor.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
@@ -69,40 +68,24 @@ public static class Exchange
 /// <summary>A destination target that runs <see cref="Exchange"/> on every accepted connection.</summary>
 public sealed class ExchangeServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly LoopbackAcceptor _acceptor;
     private readonly long _bytes;
     private int _seed = 1000;
 
     public ExchangeServer(long bytesPerConnection)
     {
         _bytes = bytesPerConnection;
-        _listener.Start();
-        _ = AcceptLoopAsync();
+        _acceptor = new LoopbackAcceptor(socket =>
+        {
+            _ = ServeAsync(socket, Interlocked.Increment(ref _seed));
+            return Task.CompletedTask;
+        });
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _acceptor.Port;
 
     /// <summary>One result per finished connection.</summary>
     public ConcurrentBag<ExchangeResult> Results { get; } = new();
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            _ = ServeAsync(socket, Interlocked.Increment(ref _seed));
-        }
-    }
 
     private async Task ServeAsync(Socket socket, int seed)
     {
@@ -110,7 +93,7 @@ public sealed class ExchangeServer : IAsyncDisposable
         {
             try
             {
-                Results.Add(await Exchange.RunAsync(socket, _bytes, seed, _stop.Token));
+                Results.Add(await Exchange.RunAsync(socket, _bytes, seed, _acceptor.Stopping));
             }
             catch (Exception)
             {
@@ -121,8 +104,7 @@ public sealed class ExchangeServer : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _listener.Stop();
+        _acceptor.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 
 namespace AwsTunnel.Tests.Support;
@@ -9,45 +8,27 @@ namespace AwsTunnel.Tests.Support;
 /// </summary>
 public sealed class FloodServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly LoopbackAcceptor _acceptor;
     private readonly long? _bytesPerConnection;
-    private int _accepted;
     private int _ended;
 
     /// <param name="bytesPerConnection">Bytes to send before closing normally; null sends until the connection breaks (at most 60 s).</param>
     public FloodServer(long? bytesPerConnection = null)
     {
         _bytesPerConnection = bytesPerConnection;
-        _listener.Start(1024);
-        _ = AcceptLoopAsync();
+        _acceptor = new LoopbackAcceptor(socket =>
+        {
+            _ = FloodAsync(socket);
+            return Task.CompletedTask;
+        }, backlog: 1024);
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _acceptor.Port;
 
-    public int Accepted => Volatile.Read(ref _accepted);
+    public int Accepted => _acceptor.Accepted;
 
     /// <summary>Connections whose sending has ended (sent everything, or reset by the tunnel).</summary>
     public int Ended => Volatile.Read(ref _ended);
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _accepted);
-            _ = FloodAsync(socket);
-        }
-    }
 
     private async Task FloodAsync(Socket socket)
     {
@@ -57,7 +38,7 @@ public sealed class FloodServer : IAsyncDisposable
         {
             try
             {
-                using var bound = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                using var bound = CancellationTokenSource.CreateLinkedTokenSource(_acceptor.Stopping);
                 bound.CancelAfter(TimeSpan.FromSeconds(60));
                 long sent = 0;
                 while (_bytesPerConnection is not { } limit || sent < limit)
@@ -81,8 +62,7 @@ public sealed class FloodServer : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _listener.Stop();
+        _acceptor.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -10,19 +10,17 @@ namespace AwsTunnel.Tests.Support;
 /// </summary>
 public sealed class FreezableRelay : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly LoopbackAcceptor _acceptor;
     private readonly int _targetPort;
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<Pair> _pairs = new();
 
     public FreezableRelay(int targetPort)
     {
         _targetPort = targetPort;
-        _listener.Start();
-        _ = AcceptLoopAsync();
+        _acceptor = new LoopbackAcceptor(RelayAsync);
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _acceptor.Port;
 
     /// <summary>Connections accepted so far.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
@@ -51,38 +49,26 @@ public sealed class FreezableRelay : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync()
+    // Connects to the target before the next accept, so the pairs are in accept order.
+    private async Task RelayAsync(Socket client)
     {
-        while (!_stop.IsCancellationRequested)
+        var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
         {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await server.ConnectAsync(IPAddress.Loopback, _targetPort);
-            }
-            catch (SocketException)
-            {
-                client.Dispose();
-                server.Dispose();
-                continue;
-            }
-
-            var pair = new Pair(client, server) { Frozen = FreezeNew };
-            _pairs.Add(pair);
-            Interlocked.Increment(ref _accepted);
-            _ = PumpAsync(pair, client, server);
-            _ = PumpAsync(pair, server, client);
+            await server.ConnectAsync(IPAddress.Loopback, _targetPort);
         }
+        catch (SocketException)
+        {
+            client.Dispose();
+            server.Dispose();
+            return;
+        }
+
+        var pair = new Pair(client, server) { Frozen = FreezeNew };
+        _pairs.Add(pair);
+        Interlocked.Increment(ref _accepted);
+        _ = PumpAsync(pair, client, server);
+        _ = PumpAsync(pair, server, client);
     }
 
     private static async Task PumpAsync(Pair pair, Socket from, Socket to)
@@ -116,8 +102,7 @@ public sealed class FreezableRelay : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _listener.Stop();
+        _acceptor.Dispose();
         CutCurrent();
         return ValueTask.CompletedTask;
     }
