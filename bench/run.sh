@@ -60,7 +60,7 @@ else
     echo "== Native AOT publish failed (install clang and zlib1g-dev); measuring the framework-dependent build instead" >&2
     rm -rf "$OUT/cli"
     dotnet build "$ROOT/src/AwsTunnel.Cli" -c Release -nologo -v quiet >&2
-    cp -r "$ROOT/src/AwsTunnel.Cli/bin/Release/net8.0" "$OUT/cli"
+    cp -r "$ROOT/src/AwsTunnel.Cli/bin/Release/net10.0" "$OUT/cli"
     CLI="$OUT/cli/awstunnel.dll"
 fi
 
