@@ -43,7 +43,7 @@ public class SessionEndTests
 
         await harness.Service.CloseTunnelAsync(harness.Tunnel.TunnelId);
 
-        var ends = await Task.WhenAll(source.Completion, destination.Completion).WaitAsync(TimeSpan.FromSeconds(10));
+        var ends = await Task.WhenAll(source.Completion, destination.Completion).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.All(ends, end => Assert.Equal(TunnelEndReason.TunnelClosed, end.Reason));
         Assert.Equal(TunnelState.Ended, source.State);
     }
@@ -148,7 +148,8 @@ public class TunnelExpiryTests
     {
         await using var service = new AwsTunnel.Engine.Service.LocalTunnelService();
         await service.StartAsync();
-        var tunnel = service.CreateTunnel(new[] { "SSH1" }, lifetime: TimeSpan.FromSeconds(1));
+        // Long enough for both proxies to connect on a loaded machine before it expires.
+        var tunnel = service.CreateTunnel(new[] { "SSH1" }, lifetime: TimeSpan.FromSeconds(4));
         await using var destination = new TunnelClient(new TunnelOptions
         {
             Mode = TunnelMode.Destination, ServiceUri = service.Endpoint, AccessToken = tunnel.DestinationAccessToken,
@@ -161,7 +162,7 @@ public class TunnelExpiryTests
         await destination.StartAsync();
         await source.StartAsync();
 
-        var ends = await Task.WhenAll(source.Completion, destination.Completion).WaitAsync(TimeSpan.FromSeconds(10));
+        var ends = await Task.WhenAll(source.Completion, destination.Completion).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.All(ends, e => Assert.Equal(TunnelEndReason.TunnelClosed, e.Reason));
         Assert.All(ends, e => Assert.Contains("expired", e.Message));

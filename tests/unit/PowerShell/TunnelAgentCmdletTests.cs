@@ -72,11 +72,16 @@ public sealed class TunnelAgentCmdletTests : IAsyncLifetime
         _ps.Run("$t = New-LocalTunnel -Service ECHO -ThingName dev42; $bad = New-LocalTunnel -Service NOPE -ThingName dev42");
         await Eventually.TrueAsync(() => (int)_ps.Run("$agent.NotificationsSkipped").Single().BaseObject == 1 && _ps.Run("$t.DestinationConnected").Single().BaseObject is true,
             "the good tunnel to be served and the one with no target skipped", 30000);
-        var all = string.Join("\n", _ps.Run("""
-            $agent | Receive-Job -Keep *>&1 | ForEach-Object { "$_" }
-            Get-TunnelSession | Receive-Job -Keep *>&1 | ForEach-Object { "$_" }
-            """).Select(o => o.ToString()));
-        Assert.Contains("no target for NOPE", all);
+        // The log reaches the job's streams after the counter moves: wait for the line itself.
+        string all = string.Empty;
+        await Eventually.TrueAsync(() =>
+        {
+            all = string.Join("\n", _ps.Run("""
+                $agent | Receive-Job -Keep *>&1 | ForEach-Object { "$_" }
+                Get-TunnelSession | Receive-Job -Keep *>&1 | ForEach-Object { "$_" }
+                """).Select(o => o.ToString()));
+            return all.Contains("no target for NOPE", StringComparison.Ordinal);
+        }, "the agent's line about the skipped notification", 30000);
         foreach (var token in _ps.Run("$t.DestinationAccessToken; $t.SourceAccessToken; $bad.DestinationAccessToken").Select(o => o.ToString()))
         {
             Assert.DoesNotContain(token, all);
