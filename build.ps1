@@ -38,7 +38,8 @@ param(
     [ValidateSet('All', 'Dotnet', 'Pester')]
     [string] $Suite = 'All',
 
-    # Pester suites to run (files or folders); default all of tests/pester.
+    # Pester suites to run (files or folders); default all of tests/pester. From a shell,
+    # `-PesterPath a,b` arrives as one string: commas separate paths either way.
     [string[]] $PesterPath,
 
     # A hang guard for the Pester run (the xunit run has --blame-hang-timeout per test).
@@ -128,13 +129,15 @@ function Invoke-PesterTests {
     $resultFile = Join-Path $resultsFolder 'pester.json'
     $null = New-Item -ItemType Directory -Force $resultsFolder
     Remove-Item -Force -ErrorAction SilentlyContinue $resultFile
-    $paths = if ($PesterPath) { $PesterPath | ForEach-Object { (Resolve-Path $_).Path } } else { @(Join-Path $root 'tests' 'pester') }
+    $paths = if ($PesterPath) {
+        $PesterPath | ForEach-Object { $_ -split ',' } | Where-Object { $_.Trim() } | ForEach-Object { (Resolve-Path $_.Trim()).Path }
+    } else { @(Join-Path $root 'tests' 'pester') }
 
     $commandLine = @(Get-PwshCommandLine)
     $start = [System.Diagnostics.ProcessStartInfo]::new($commandLine[0])
     foreach ($argument in @($commandLine | Select-Object -Skip 1) + @(
             '-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'build' 'RunPester.ps1'),
-            '-PesterManifest', $pester, '-ResultFile', $resultFile, '-Path') + $paths) {
+            '-PesterManifest', $pester, '-ResultFile', $resultFile) + $paths) {
         $start.ArgumentList.Add($argument)
     }
     $start.UseShellExecute = $false

@@ -6,7 +6,9 @@
 param(
     [Parameter(Mandatory)] [string] $PesterManifest,
     [Parameter(Mandatory)] [string] $ResultFile,
-    [Parameter(Mandatory)] [string[]] $Path
+    # The suites, each its own argument after the named ones (a script run with -File cannot
+    # take an array through one named parameter).
+    [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Path
 )
 
 $ErrorActionPreference = 'Stop'
