@@ -414,6 +414,7 @@ internal sealed class LocalConnection
 
                 payload.Truncate(read);
                 var data = Messages.Data(Key.StreamId, WireServiceId, WireConnectionId, UnsafeByteOperations.UnsafeWrap(payload.Memory));
+                MessageTrace.Log(_logger, "Sending", data); // before the link owns the frame and may return its payload
                 _link.PostInTurn(new OutgoingFrame(data, payload), _turnShare);
                 Interlocked.Add(ref _bytesToTunnel, read);
             }

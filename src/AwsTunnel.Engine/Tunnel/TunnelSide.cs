@@ -192,10 +192,7 @@ internal abstract class TunnelSide
     /// </summary>
     public void OnMessage(Message message, PooledPayload? payload)
     {
-        if (Logger.IsEnabled(LogLevel.Trace))
-        {
-            Trace("Received", message);
-        }
+        MessageTrace.Log(Logger, "Received", message);
 
         var check = MessageRules.CheckReceivedByProxy(message, Mode);
         if (check.Outcome != MessageOutcome.Accept || message.Type != Message.Types.Type.Data)
@@ -252,10 +249,7 @@ internal abstract class TunnelSide
     /// <summary>Queues a control message on the current link without waiting; false when there is none.</summary>
     protected bool TryPost(Message message)
     {
-        if (Logger.IsEnabled(LogLevel.Trace))
-        {
-            Trace("Sending", message);
-        }
+        MessageTrace.Log(Logger, "Sending", message);
 
         if (_link is { } link && link.TryPost(message))
         {
@@ -265,11 +259,6 @@ internal abstract class TunnelSide
         Logger.LogDebug("Not sent, the tunnel is down: {Type} for stream {StreamId}", message.Type, message.StreamId);
         return false;
     }
-
-    /// <summary>One line per message at -v 6 (trace), as the reference logs them; never a payload.</summary>
-    private void Trace(string direction, Message message) =>
-        Logger.LogTrace("{Direction} {Type}: stream {StreamId}, service '{Service}', connection {ConnectionId}, {Bytes} payload bytes",
-            direction, message.Type, message.StreamId, message.ServiceId, message.ConnectionId, message.Payload.Length);
 
     /// <summary>Finds the state of the service a message names ("" or unknown with one service = that one).</summary>
     protected ServiceStreams? FindService(string serviceId)
