@@ -57,6 +57,9 @@ internal sealed partial class Deployment
             args.AddRange(new[] { "--tunnel", ServiceId });
         }
 
+        // The service holds 100 open tunnels by default, as AWS's quota; B4's fleet needs more.
+        args.AddRange(new[] { "--max-open-tunnels", Math.Max(tunnels, 100).ToString(CultureInfo.InvariantCulture) });
+
         var service = Child.StartAwsTunnel(ctx, $"{name} service", args);
         var endpoint = (await service.WaitForLineAsync(ListeningLine(), StartTimeout)).Groups[1].Value;
         if (tls)
