@@ -8,7 +8,8 @@ namespace AwsTunnel.Engine.Transport;
 /// calls per 16 KiB, which on a bulk transfer cost more CPU than the decryption. This stream
 /// takes everything the kernel has ready, up to <see cref="ReadAheadBytes"/>, in one receive and
 /// hands it out from memory. The buffer is rented only while it holds data, so an idle
-/// connection holds none (a zero-byte read with nothing buffered waits on the inner stream).
+/// connection holds none: with nothing buffered, a read waits for data with a zero-byte read on
+/// the inner stream first, unless the last receive filled the whole buffer.
 /// Writes go straight through.
 /// </summary>
 internal sealed class ReadAheadStream : Stream
@@ -21,6 +22,10 @@ internal sealed class ReadAheadStream : Stream
     private byte[]? _buffer;
     private int _start;
     private int _end;
+
+    // The last receive may have emptied the socket: wait for data without a buffer before renting
+    // one. Not after a zero-byte read (TLS makes one before each record), which just did that wait.
+    private bool _mayBeEmpty = true;
 
     public ReadAheadStream(Stream inner, ArrayPool<byte>? pool = null)
     {
@@ -44,10 +49,28 @@ internal sealed class ReadAheadStream : Stream
             return CopyOut(destination.Span);
         }
 
-        if (destination.Length == 0 || destination.Length >= ReadAheadBytes)
+        if (destination.Length == 0)
         {
-            // Waiting for data holds no buffer; a read as large as ours gains nothing from a copy.
-            return await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+            // Waiting for data holds no buffer.
+            int none = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+            _mayBeEmpty = false;
+            return none;
+        }
+
+        if (destination.Length >= ReadAheadBytes)
+        {
+            // A read as large as ours gains nothing from a copy.
+            int direct = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+            _mayBeEmpty = direct < destination.Length;
+            return direct;
+        }
+
+        if (_mayBeEmpty)
+        {
+            // A reader that does not wait with a zero-byte read itself (an HTTP connection's
+            // buffered read, on ws) would otherwise hold a rented buffer for as long as the
+            // connection is idle: 128 KiB per idle session of a fleet.
+            await _inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         }
 
         var buffer = _pool.Rent(ReadAheadBytes);
@@ -55,6 +78,7 @@ internal sealed class ReadAheadStream : Stream
         try
         {
             read = await _inner.ReadAsync(buffer.AsMemory(0, ReadAheadBytes), cancellationToken).ConfigureAwait(false);
+            _mayBeEmpty = read < ReadAheadBytes;
         }
         catch
         {

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using AwsTunnel.Engine.Transport;
 using AwsTunnel.Tests.Support;
 
@@ -51,6 +52,37 @@ public class ReadAheadStreamTests
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
         Assert.Equal(1, inner.ZeroByteReads);
         Assert.Equal(40, await stream.ReadAsync(buffer));
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task A_small_read_that_has_to_wait_holds_no_buffer_until_data_arrives()
+    {
+        // An HTTP connection reads with its own small buffer (ws, no TLS above): an idle session
+        // must not hold a read-ahead buffer through that wait.
+        var (accepted, connected) = await LoopbackPairs.SocketPairAsync();
+        using var peer = accepted;
+        var pool = new CountingPool();
+        using var stream = new ReadAheadStream(new NetworkStream(connected, ownsSocket: true), pool);
+
+        var buffer = new byte[4096];
+        var pending = stream.ReadAsync(buffer).AsTask();
+        await Task.Delay(200);
+        Assert.False(pending.IsCompleted);
+        Assert.Equal(0, pool.Rented);
+
+        await peer.SendAsync(new byte[] { 1, 2, 3 }, SocketFlags.None);
+        Assert.Equal(3, await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(new byte[] { 1, 2, 3 }, buffer[..3]);
+        Assert.Equal(0, pool.Outstanding);
+
+        // The socket was left empty: the next small read waits without a buffer again.
+        pending = stream.ReadAsync(buffer).AsTask();
+        await Task.Delay(200);
+        Assert.False(pending.IsCompleted);
+        Assert.Equal(1, pool.Rented);
+        await peer.SendAsync(new byte[] { 4 }, SocketFlags.None);
+        Assert.Equal(1, await pending.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, pool.Outstanding);
     }
 
