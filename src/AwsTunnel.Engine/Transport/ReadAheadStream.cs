@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 
 namespace AwsTunnel.Engine.Transport;
 
@@ -8,8 +9,8 @@ namespace AwsTunnel.Engine.Transport;
 /// calls per 16 KiB, which on a bulk transfer cost more CPU than the decryption. This stream
 /// takes everything the kernel has ready, up to <see cref="ReadAheadBytes"/>, in one receive and
 /// hands it out from memory. The buffer is rented only while it holds data, so an idle
-/// connection holds none: with nothing buffered, a read waits for data with a zero-byte read on
-/// the inner stream first, unless the last receive filled the whole buffer.
+/// connection holds none: once a receive has left the socket empty, a read finds out whether
+/// anything has come since, and if not it waits in the caller's own buffer.
 /// Writes go straight through.
 /// </summary>
 internal sealed class ReadAheadStream : Stream
@@ -18,18 +19,19 @@ internal sealed class ReadAheadStream : Stream
     public const int ReadAheadBytes = 128 * 1024;
 
     private readonly Stream _inner;
+    private readonly Socket? _socket;
     private readonly ArrayPool<byte> _pool;
     private byte[]? _buffer;
     private int _start;
     private int _end;
 
-    // The last receive may have emptied the socket: wait for data without a buffer before renting
-    // one. Not after a zero-byte read (TLS makes one before each record), which just did that wait.
+    // The last receive may have left the socket empty, so the next one may wait.
     private bool _mayBeEmpty = true;
 
     public ReadAheadStream(Stream inner, ArrayPool<byte>? pool = null)
     {
         _inner = inner;
+        _socket = (inner as NetworkStream)?.Socket;
         _pool = pool ?? ArrayPool<byte>.Shared;
     }
 
@@ -52,25 +54,19 @@ internal sealed class ReadAheadStream : Stream
         if (destination.Length == 0)
         {
             // Waiting for data holds no buffer.
-            int none = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
-            _mayBeEmpty = false;
-            return none;
+            return await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
         }
 
-        if (destination.Length >= ReadAheadBytes)
+        if (destination.Length >= ReadAheadBytes || (_mayBeEmpty && !DataWaiting()))
         {
-            // A read as large as ours gains nothing from a copy.
+            // A read that will wait does so in the caller's buffer: a rented one would be held for
+            // as long as the connection is idle (128 KiB per idle session of a fleet). A zero-byte
+            // read before it (TLS makes one) does not tell: .NET may complete one at once on the
+            // socket's last readiness with nothing to read, as it did for nearly every idle TLS
+            // session of a fleet. A read as large as ours gains nothing from a copy.
             int direct = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
             _mayBeEmpty = direct < destination.Length;
             return direct;
-        }
-
-        if (_mayBeEmpty)
-        {
-            // A reader that does not wait with a zero-byte read itself (an HTTP connection's
-            // buffered read, on ws) would otherwise hold a rented buffer for as long as the
-            // connection is idle: 128 KiB per idle session of a fleet.
-            await _inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         }
 
         var buffer = _pool.Rent(ReadAheadBytes);
@@ -147,6 +143,19 @@ internal sealed class ReadAheadStream : Stream
     {
         await _inner.DisposeAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Whether the socket has received bytes not read yet (one ioctl); true when unknown.</summary>
+    private bool DataWaiting()
+    {
+        try
+        {
+            return _socket is null || _socket.Available > 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true; // the read itself reports the failure
+        }
     }
 
     private int CopyOut(Span<byte> destination)

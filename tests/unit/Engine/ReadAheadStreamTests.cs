@@ -80,9 +80,21 @@ public class ReadAheadStreamTests
         pending = stream.ReadAsync(buffer).AsTask();
         await Task.Delay(200);
         Assert.False(pending.IsCompleted);
-        Assert.Equal(1, pool.Rented);
+        Assert.Equal(0, pool.Rented);
         await peer.SendAsync(new byte[] { 4 }, SocketFlags.None);
         Assert.Equal(1, await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, pool.Outstanding);
+
+        // Data already waiting is read ahead: one receive takes all of it, small reads share it.
+        await peer.SendAsync(new byte[10_000], SocketFlags.None);
+        await Eventually.TrueAsync(() => connected.Available == 10_000, "the bytes to arrive");
+        Assert.Equal(100, await stream.ReadAsync(buffer.AsMemory(0, 100)));
+        Assert.Equal(1, pool.Rented);
+        Assert.Equal(1, pool.Outstanding);
+        Assert.Equal(4096, await stream.ReadAsync(buffer));
+        Assert.Equal(4096, await stream.ReadAsync(buffer));
+        Assert.Equal(10_000 - 100 - 8192, await stream.ReadAsync(buffer));
+        Assert.Equal(1, pool.Rented);
         Assert.Equal(0, pool.Outstanding);
     }
 
