@@ -29,7 +29,8 @@ Describe "The README's offline device-side flow" {
         # Called as: ssh -p PORT user@localhost.
         function ssh {
             $args[0] | Should -Be '-p'
-            Wait-Until { $tunnel.DestinationConnected } -TimeoutSeconds 30
+            # The service sees the WebSocket before the agent lists the session (once its start returns).
+            Wait-Until { $tunnel.DestinationConnected -and @(Get-TunnelSession | Where-Object Agent -eq $agent.Name).Count -ge 1 } -TimeoutSeconds 30
             $observed.Target = $args[2]
             $observed.Reply = [AwsTunnelPester.EchoServer]::Exchange([int] $args[1], 'SSH-2.0-AwsTunnel')
         }
@@ -57,6 +58,8 @@ Describe "The README's offline device-side flow" {
         $tunnel = New-LocalTunnel -Service SSH -ThingName dev42
         $skipped = New-LocalTunnel -Service NOPE -ThingName dev42
         Wait-Until { $tunnel.DestinationConnected -and $agent.NotificationsSkipped -eq 1 } -TimeoutSeconds 30
+        # The log reaches the job's streams after the counter moves: wait for the line itself.
+        Wait-Until { (@($agent | Receive-Job -Keep *>&1) | Out-String) -match 'no target for NOPE' } -TimeoutSeconds 30
         $text = @($agent | Receive-Job -Keep *>&1) + @(Get-TunnelSession | Receive-Job -Keep *>&1) | Out-String
         $text | Should -Match 'no target for NOPE'
         foreach ($token in $tunnel.DestinationAccessToken, $tunnel.SourceAccessToken, $skipped.DestinationAccessToken) {

@@ -27,7 +27,8 @@ public sealed class LocalServiceNotificationTests
         var opened = await host.Client.OkAsync("OpenTunnel", new { destinationConfig = new { thingName = "dev42", services = new[] { "ECHO" } } });
         string id = opened["tunnelId"]!.GetValue<string>();
         var tunnel = host.Service.Registry.Find(id)!;
-        await Eventually.TrueAsync(() => tunnel.DestinationConnected, "the agent's destination to connect", 30000);
+        // The service sees the WebSocket before the agent lists the tunnel (once its start returns).
+        await Eventually.TrueAsync(() => tunnel.DestinationConnected && agent.Tunnels.Count == 1, "the agent's destination to connect", 30000);
         var served = Assert.Single(agent.Tunnels);
         Assert.Equal(id, served.TunnelId);
 

@@ -31,7 +31,8 @@ public sealed class TunnelAgentCmdletTests : IAsyncLifetime
     private async Task<int> OpenTunnelThroughAgentAsync(string variable = "t")
     {
         _ps.Run($"${variable} = New-LocalTunnel -Service ECHO -ThingName dev42");
-        await Eventually.TrueAsync(() => _ps.Run($"${variable}.DestinationConnected").Single().BaseObject is true,
+        // The service sees the WebSocket before the agent lists the session (once its start returns).
+        await Eventually.TrueAsync(() => _ps.Run($"${variable}.DestinationConnected -and @(Get-TunnelSession | Where-Object Agent -eq $agent.Name).Count -ge 1").Single().BaseObject is true,
             "the agent's destination to connect", 30000);
         return (int)_ps.Run($"$s{variable} = ${variable} | Start-TunnelSource; $s{variable}.Ports['ECHO']").Single().BaseObject;
     }
