@@ -74,12 +74,15 @@ public sealed class LocalServiceNotificationTests
         await Eventually.TrueAsync(() => first.DestinationConnected, "the agent to serve the first tunnel", 30000);
 
         await broker.StopAsync();
+        // Before the broker returns: an agent that had not noticed the loss yet would still read as
+        // connected below, while its subscription was on the broker that went away.
+        await Eventually.TrueAsync(() => !agent.IsBrokerConnected, "the agent to notice the broker is gone", 30000);
         var lost = service.Registry.Open(new LocalTunnelSpec { Services = new[] { "ECHO" }, ThingName = "dev42" });
         await Eventually.TrueAsync(() => logs.All.Contains($"Tunnel {lost.TunnelId} was opened, but its notification"), "the failed publish to be logged", 30000);
         Assert.True(lost.IsOpen);
 
         await broker.StartAsync();
-        await Eventually.TrueAsync(() => agent.IsBrokerConnected, "the agent to reconnect", 30000);
+        await Eventually.TrueAsync(() => agent.IsBrokerConnected && agent.Subscriptions == 2, "the agent to reconnect and subscribe again", 30000);
         var next = service.Registry.Open(new LocalTunnelSpec { Services = new[] { "SSH1" }, ThingName = "dev42" });
         await Eventually.TrueAsync(() => next.DestinationConnected, "the agent to serve a tunnel opened after the broker returned", 30000);
         Assert.Equal(2, notifier.Published);
