@@ -120,7 +120,7 @@ internal sealed class SerialDispatcher
     {
         while (true)
         {
-            (Action Work, bool IsLog) next;
+            (Action Work, bool IsLog) next = default;
             int dropped = 0;
             lock (_gate)
             {
@@ -130,25 +130,21 @@ internal sealed class SerialDispatcher
                     dropped = _droppedSinceReport;
                     _droppedSinceReport = 0;
                 }
+                else if (!_queue.TryDequeue(out next))
+                {
+                    _running = false;
+                    return;
+                }
+                else if (next.IsLog)
+                {
+                    _pendingLogs--;
+                }
             }
 
             if (dropped > 0)
             {
                 Report(dropped);
-            }
-
-            lock (_gate)
-            {
-                if (!_queue.TryDequeue(out next))
-                {
-                    _running = false;
-                    return;
-                }
-
-                if (next.IsLog)
-                {
-                    _pendingLogs--;
-                }
+                continue;
             }
 
             try
