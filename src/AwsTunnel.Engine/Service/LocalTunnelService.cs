@@ -222,7 +222,8 @@ public sealed class LocalTunnelService : IAsyncDisposable
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
         WebSocketTransport.Configure(client, WebSocketTransport.DefaultSocketBufferBytes);
-        Stream stream = new ReadAheadStream(new NetworkStream(client, ownsSocket: true));
+        var transport = new ReadAheadStream(new NetworkStream(client, ownsSocket: true));
+        Stream stream = transport;
         string channelId = Guid.NewGuid().ToString("N");
         try
         {
@@ -262,6 +263,12 @@ public sealed class LocalTunnelService : IAsyncDisposable
                 await HttpUpgradeRequest.WriteRejectionAsync(stream, admission.Status, admission.Reason, channelId, cancellationToken).ConfigureAwait(false);
                 await stream.DisposeAsync().ConfigureAwait(false);
                 return;
+            }
+
+            if (Certificate is not null)
+            {
+                // One send per WebSocket message, not one per TLS record.
+                stream = new GatheredWriteStream(stream, transport);
             }
 
             var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions

@@ -11,7 +11,11 @@ namespace AwsTunnel.Engine.Transport;
 /// hands it out from memory. The buffer is rented only while it holds data, so an idle
 /// connection holds none: once a receive has left the socket empty, a read finds out whether
 /// anything has come since, and if not it waits in the caller's own buffer.
-/// Writes go straight through.
+/// <para>
+/// Writes go straight through, except between <see cref="GatherWrites"/> and
+/// <see cref="SendGatheredAsync"/> (see <see cref="GatheredWriteStream"/>): TLS writes each record
+/// of a message on its own, and these are sent together.
+/// </para>
 /// </summary>
 internal sealed class ReadAheadStream : Stream
 {
@@ -27,6 +31,12 @@ internal sealed class ReadAheadStream : Stream
 
     // The last receive may have left the socket empty, so the next one may wait.
     private bool _mayBeEmpty = true;
+
+    // Writes gathered since GatherWrites (under _writeGate): TLS may write from a read too.
+    private readonly object _writeGate = new();
+    private bool _gathering;
+    private byte[]? _gathered;
+    private int _gatheredLength;
 
     public ReadAheadStream(Stream inner, ArrayPool<byte>? pool = null)
     {
@@ -109,8 +119,83 @@ internal sealed class ReadAheadStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
-        _inner.WriteAsync(source, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    {
+        lock (_writeGate)
+        {
+            if (_gathering)
+            {
+                Gather(source.Span);
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        return _inner.WriteAsync(source, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes from here on are kept, in order, until <see cref="SendGatheredAsync"/> sends them in
+    /// one write. The caller makes one write at a time on the stream above (a WebSocket does).
+    /// </summary>
+    public void GatherWrites()
+    {
+        lock (_writeGate)
+        {
+            _gathering = true;
+        }
+    }
+
+    /// <summary>Ends <see cref="GatherWrites"/>: sends what was written since, in one write.</summary>
+    public async ValueTask SendGatheredAsync(CancellationToken cancellationToken)
+    {
+        byte[]? gathered;
+        int length;
+        lock (_writeGate)
+        {
+            _gathering = false;
+            gathered = _gathered;
+            length = _gatheredLength;
+            _gathered = null;
+            _gatheredLength = 0;
+        }
+
+        if (gathered is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _inner.WriteAsync(gathered.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pool.Return(gathered);
+        }
+    }
+
+    private void Gather(ReadOnlySpan<byte> source)
+    {
+        int needed = _gatheredLength + source.Length;
+        if (_gathered is null || needed > _gathered.Length)
+        {
+            // A 64 KiB message is four records of a little over 16 KiB.
+            var larger = _pool.Rent(Math.Max(needed, _gathered is null ? GatherBytes : _gathered.Length * 2));
+            if (_gathered is { } old)
+            {
+                old.AsSpan(0, _gatheredLength).CopyTo(larger);
+                _pool.Return(old);
+            }
+
+            _gathered = larger;
+        }
+
+        source.CopyTo(_gathered.AsSpan(_gatheredLength));
+        _gatheredLength = needed;
+    }
+
+    /// <summary>The first buffer a gathered write rents: a 64 KiB message in TLS records.</summary>
+    private const int GatherBytes = 80 * 1024;
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         _inner.WriteAsync(buffer, offset, count, cancellationToken);

@@ -50,6 +50,7 @@ public static class WebSocketConnector
             },
         };
         Socket? transport = null;
+        ReadAheadStream? transportStream = null;
         var pingPeriod = TimeSpan.FromMilliseconds(Math.Max(100, options.Settings.WebSocketPingPeriodMs));
         var connectGate = new object();
         bool abandoned = false;
@@ -95,7 +96,8 @@ public static class WebSocketConnector
                 transport = tcp;
             }
 
-            return new ReadAheadStream(new NetworkStream(tcp, ownsSocket: true));
+            transportStream = new ReadAheadStream(new NetworkStream(tcp, ownsSocket: true));
+            return transportStream;
         };
         void Abandon()
         {
@@ -106,7 +108,7 @@ public static class WebSocketConnector
             }
         }
 
-        var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        var invoker = new HttpMessageInvoker(new GatheredUpgradeHandler(handler, () => transportStream), disposeHandler: true);
         var socket = new ClientWebSocket();
         socket.Options.HttpVersion = HttpVersion.Version11;
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;

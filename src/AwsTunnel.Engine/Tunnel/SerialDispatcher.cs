@@ -120,7 +120,7 @@ internal sealed class SerialDispatcher
     {
         while (true)
         {
-            (Action Work, bool IsLog) next = default;
+            (Action Work, bool IsLog) next = (static () => { }, false);
             int dropped = 0;
             lock (_gate)
             {
