@@ -45,6 +45,7 @@ internal static class B7SideBySide
         if (o.ModuleDir is not null)
         {
             kinds.Add(ProxyKind.Module);
+            kinds.Add(ProxyKind.ModuleInline);
         }
         else
         {
@@ -155,6 +156,7 @@ internal static class B7SideBySide
         if (runs.TryGetValue(ProxyKind.Module, out var module))
         {
             ReportModule(ctx, runs[ProxyKind.Reference], module);
+            ReportModuleInline(ctx, runs[ProxyKind.Reference], runs[ProxyKind.ModuleInline]);
         }
     }
 
@@ -182,6 +184,26 @@ internal static class B7SideBySide
         r.Info(Bench, "module: idle RSS, destination pwsh", Rss(x => x.DestinationIdleRss, x => x.DestinationHostRss));
         r.Info(Bench, "module: Start-TunnelSource call to listening", Pair(x => x.SourceStartMs, "0", "ms"), "reference: process start to listening");
         r.Info(Bench, "module: Start-TunnelDestination call to connected", Pair(x => x.DestinationStartMs, "0", "ms"), "reference: process start to connected");
+    }
+
+    /// <summary>
+    /// The module again, in pwsh processes started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,
+    /// as the CLI runs: what a user who dedicates a PowerShell to tunnels can opt in to.
+    /// </summary>
+    private static void ReportModuleInline(BenchContext ctx, List<PairRun> reference, List<PairRun> module)
+    {
+        var r = ctx.Results;
+        double M(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
+        string Pair(Func<PairRun, double> pick, string format, string unit) =>
+            $"{Stats.F(M(reference, pick), format)} / {Stats.F(M(module, pick), format)} {unit} (x{Stats.F(M(module, pick) / M(reference, pick), "0.00")})";
+
+        const string Prefix = "module, inline completions";
+        r.Info(Bench, $"{Prefix}: bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"),
+            "pwsh started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; values are reference / module");
+        r.Info(Bench, $"{Prefix}: source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"));
+        r.Info(Bench, $"{Prefix}: destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"));
+        r.Info(Bench, $"{Prefix}: round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
+        r.Info(Bench, $"{Prefix}: round trip p99", Pair(x => x.RoundTripP99, "0", "us"));
     }
 
     private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours)

@@ -17,6 +17,9 @@ internal enum ProxyKind
 
     /// <summary>The PowerShell module in-process: Start-TunnelDestination and Start-TunnelSource, each in its own pwsh.</summary>
     Module,
+
+    /// <summary>As <see cref="Module"/>, in a pwsh started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (the CLI's setting, a user's opt-in).</summary>
+    ModuleInline,
 }
 
 /// <summary>
@@ -59,6 +62,7 @@ internal sealed partial class ProxyPair
     {
         ProxyKind.Reference => "reference",
         ProxyKind.AwsTunnel => "awstunnel",
+        ProxyKind.ModuleInline => "module-inline",
         _ => "module",
     };
 
@@ -81,7 +85,7 @@ internal sealed partial class ProxyPair
             // The reference takes host:port (always wss), needs an explicit source port, and logs to
             // stderr; its "listening" and "connected" lines are at info (-v 4, its default).
             string hostPort = endpoint.Replace("wss://", string.Empty, StringComparison.Ordinal);
-            string[] common = { "-e", hostPort, "-c", caDir, "-v", "4", "--settings-json", ReferenceSettings(ctx) };
+            string[] common = { "-e", hostPort, "-c", caDir, "-v", "4", "--settings-json", Settings(ctx) };
             destination = StartReference(ctx, $"{name} destination", common.Concat(new[] { "-d", target }), tokens.Destination);
             await destination.WaitForLineAsync(ReferenceConnectedLine(), StartTimeout);
             destinationMs = clock.Elapsed.TotalMilliseconds;
@@ -90,12 +94,13 @@ internal sealed partial class ProxyPair
             source = StartReference(ctx, $"{name} source", common.Concat(new[] { "-s", $"{Deployment.ServiceId}={freePort.ToString(CultureInfo.InvariantCulture)}" }), tokens.Source);
             port = int.Parse((await source.WaitForLineAsync(ReferenceListeningLine(), StartTimeout)).Groups[1].Value, CultureInfo.InvariantCulture);
         }
-        else if (kind == ProxyKind.Module)
+        else if (kind is ProxyKind.Module or ProxyKind.ModuleInline)
         {
-            destination = StartModule(ctx, $"{name} destination", "Start-TunnelDestination", endpoint, caDir, $"-Service '{target}'", "Forwarding SVC", tokens.Destination);
+            bool inline = kind == ProxyKind.ModuleInline;
+            destination = StartModule(ctx, $"{name} destination", "Start-TunnelDestination", endpoint, caDir, $"-Service '{target}'", "Forwarding SVC", tokens.Destination, inline);
             var destinationReady = await destination.WaitForLineAsync(ModuleReadyLine(), StartTimeout);
             destinationMs = double.Parse(destinationReady.Groups["ms"].Value, CultureInfo.InvariantCulture);
-            source = StartModule(ctx, $"{name} source", "Start-TunnelSource", endpoint, caDir, "-Service SVC=0", "Listening for SVC on 127.0.0.1:$($session.Ports['SVC'])", tokens.Source);
+            source = StartModule(ctx, $"{name} source", "Start-TunnelSource", endpoint, caDir, "-Service SVC=0", "Listening for SVC on 127.0.0.1:$($session.Ports['SVC'])", tokens.Source, inline);
             var sourceReady = await source.WaitForLineAsync(ModuleReadyLine(), StartTimeout);
             port = int.Parse(sourceReady.Groups["port"].Value, CultureInfo.InvariantCulture);
             double moduleSourceMs = double.Parse(sourceReady.Groups["ms"].Value, CultureInfo.InvariantCulture);
@@ -108,7 +113,7 @@ internal sealed partial class ProxyPair
         }
         else
         {
-            string[] common = { "-e", endpoint, "-c", caDir, "-v", "2" };
+            string[] common = { "-e", endpoint, "-c", caDir, "-v", "2", "--settings-json", Settings(ctx) };
             destination = Child.StartAwsTunnel(ctx, $"{name} destination", common.Concat(new[] { "-d", target }), tokens.Destination);
             await destination.WaitForLineAsync(Deployment.ForwardingLine(), StartTimeout);
             destinationMs = clock.Elapsed.TotalMilliseconds;
@@ -153,9 +158,11 @@ internal sealed partial class ProxyPair
     /// the token from AWSIOT_TUNNEL_ACCESS_TOKEN, then waits on the session job. The ready line
     /// gives the cmdlet's time (PowerShell's own start and the import are not the module's) and
     /// the process's RSS after the import, before the session. The host keeps the runtime's
-    /// defaults: inline socket completions off, as in a user's PowerShell.
+    /// defaults: inline socket completions off, as in a user's PowerShell, unless
+    /// <paramref name="inlineCompletions"/> (a user who starts pwsh with the CLI's setting).
     /// </summary>
-    private static Child StartModule(BenchContext ctx, string name, string cmdlet, string endpoint, string caDir, string service, string readyText, string token)
+    private static Child StartModule(
+        BenchContext ctx, string name, string cmdlet, string endpoint, string caDir, string service, string readyText, string token, bool inlineCompletions)
     {
         var o = ctx.Options;
         string script = string.Join("; ",
@@ -163,7 +170,7 @@ internal sealed partial class ProxyPair
             $"Import-Module -Name '{Path.Combine(o.ModuleDir!, "AwsTunnel.psd1")}'",
             "$rss = [Environment]::WorkingSet / 1MB",
             "$watch = [Diagnostics.Stopwatch]::StartNew()",
-            $"$session = {cmdlet} -AccessToken $env:AWSIOT_TUNNEL_ACCESS_TOKEN -Endpoint '{endpoint}' -CertificatePath '{caDir}' {service}",
+            $"$session = {cmdlet} -AccessToken $env:AWSIOT_TUNNEL_ACCESS_TOKEN -Endpoint '{endpoint}' -CertificatePath '{caDir}' -SettingsPath '{Settings(ctx)}' {service}",
             "$ms = $watch.Elapsed.TotalMilliseconds",
             $"\"{readyText} ready in $($ms.ToString([cultureinfo]::InvariantCulture)) ms, host RSS $($rss.ToString([cultureinfo]::InvariantCulture)) MiB\"",
             "$null = Wait-Job $session",
@@ -172,7 +179,7 @@ internal sealed partial class ProxyPair
         var environment = new Dictionary<string, string>
         {
             ["AWSIOT_TUNNEL_ACCESS_TOKEN"] = token,
-            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0",
+            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = inlineCompletions ? "1" : "0",
         };
         return o.Pwsh!.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
             ? Child.Start(ctx.Children, name, o.Dotnet, new[] { o.Pwsh }.Concat(arguments), environment)
@@ -183,15 +190,18 @@ internal sealed partial class ProxyPair
         Child.Start(ctx.Children, name, ctx.Options.LocalProxy!, arguments, Child.TokenEnvironment(token), matchStderr: true);
 
     /// <summary>
-    /// The reference never stops reading the WebSocket while its TCP write buffer (128 KiB by
-    /// default) is full: it ends with "basic_multi_buffer too long" (its issue #160) as soon as a
-    /// target reads more slowly than the tunnel delivers, which the bench's checking sink does on a
-    /// loaded machine. A 64 MiB limit keeps it running; the buffer only takes memory when used.
+    /// The same 64 MiB for data waiting for a local client, in every pair. The reference never
+    /// stops reading the WebSocket while its TCP write buffer (128 KiB by default) is full: it ends
+    /// with "basic_multi_buffer too long" (its issue #160) as soon as a target reads more slowly
+    /// than the tunnel delivers, which the bench's checking sink does on a loaded machine.
+    /// awstunnel resets a client 16 MiB behind by default (README, "Slow and stuck readers"),
+    /// which the 64 MiB warm-up echo can reach when the return path runs behind. The buffer only
+    /// takes memory when used. Each proxy ignores the other's key.
     /// </summary>
-    private static string ReferenceSettings(BenchContext ctx)
+    private static string Settings(BenchContext ctx)
     {
-        string path = Path.Combine(ctx.Options.WorkDir, "b7-reference-settings.json");
-        File.WriteAllText(path, """{"tunneling":{"proxy":{"tcp":{"write_buffer_size":"67108864"}}}}""");
+        string path = Path.Combine(ctx.Options.WorkDir, "b7-settings.json");
+        File.WriteAllText(path, """{"tunneling":{"proxy":{"tcp":{"write_buffer_size":"67108864"},"awstunnel":{"connection_buffer_limit_bytes":"67108864"}}}}""");
         return path;
     }
 
