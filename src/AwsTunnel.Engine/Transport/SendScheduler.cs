@@ -41,14 +41,6 @@ namespace AwsTunnel.Engine.Transport;
 /// four thread wake-ups fewer; B7 measures them). Control messages and the close wake the loop
 /// through the thread pool: their callers may hold locks of their own.
 /// </para>
-/// <para>
-/// The other way round too: a producer waiting for a turn goes on on the send loop's thread
-/// when the loop takes a frame and so frees a turn (<see cref="TryTake"/>); it reads and posts
-/// its next frame there, and the loop sends it with the rest. A bulk transfer then wakes no
-/// thread-pool thread per frame, and no pool threads spin for the next one (they had made
-/// 40,000 <c>sched_yield</c> calls in 1.5 s of a source's bulk transfer). A wait that is
-/// cancelled or closed ends through the thread pool: its caller may hold locks of its own.
-/// </para>
 /// <para>Thread-safe: every operation takes one short lock, so any party may drop what is queued.</para>
 /// </summary>
 internal sealed class SendScheduler
@@ -62,8 +54,6 @@ internal sealed class SendScheduler
     private readonly List<(TaskCompletionSource Waiter, TurnShare? Share)> _waiters = new();
     // Producers that asked while holding no turn: served before _waiters, in the order they asked.
     private readonly Queue<(TaskCompletionSource Waiter, TurnShare Share)> _sparseWaiters = new();
-    // Waiters granted a turn under the lock, woken after it (WakeGranted).
-    private readonly Queue<(TaskCompletionSource Waiter, TurnShare? Share)> _granted = new();
     private readonly int _turns;
     private readonly int _turnsPerProducer;
     private int _turnsOut;
@@ -114,8 +104,7 @@ internal sealed class SendScheduler
                 return Task.CompletedTask;
             }
 
-            // Completed on the thread that frees the turn (WakeGranted), or through the thread pool.
-            waiter = new TaskCompletionSource();
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             if (share is { Held: 0 })
             {
                 _sparseWaiters.Enqueue((waiter, share));
@@ -160,7 +149,6 @@ internal sealed class SendScheduler
 
         if (!posted)
         {
-            WakeGranted(inline: false);
             frame.Dispose();
             throw Closed();
         }
@@ -178,8 +166,6 @@ internal sealed class SendScheduler
         {
             ReturnTurnLocked(share);
         }
-
-        WakeGranted(inline: true);
     }
 
     /// <summary>Posts a control message without waiting for a turn. False (and the frame dropped) once the link is closed.</summary>
@@ -200,20 +186,8 @@ internal sealed class SendScheduler
         return false;
     }
 
-    /// <summary>
-    /// The send loop: takes the next frame; a frame posted in turn frees its turn for the next
-    /// producer, which goes on here, on the send loop's thread, before this returns: it reads
-    /// its next frame and posts it, and the loop sends it with the rest, instead of a thread-pool
-    /// thread waking up for every frame (and spinning for the next one after).
-    /// </summary>
+    /// <summary>The send loop: takes the next frame; a frame posted in turn frees its turn for the next producer.</summary>
     public bool TryTake(out OutgoingFrame frame)
-    {
-        bool taken = TryTakeLocked(out frame);
-        WakeGranted(inline: true);
-        return taken;
-    }
-
-    private bool TryTakeLocked(out OutgoingFrame frame)
     {
         lock (_gate)
         {
@@ -290,10 +264,9 @@ internal sealed class SendScheduler
             WakeOnThreadPool(DetachTaker());
         }
 
-        // Through the thread pool: the caller may hold locks of its own, and producers must not go on under them.
         foreach (var waiter in waiters)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetException(Closed()), waiter, preferLocal: false);
+            waiter.TrySetException(Closed());
         }
     }
 
@@ -324,7 +297,6 @@ internal sealed class SendScheduler
             }
         }
 
-        WakeGranted(inline: false);
         dropped.ForEach(f => f.Dispose());
         return dropped.Count;
     }
@@ -358,10 +330,9 @@ internal sealed class SendScheduler
         // A waiter whose wait was cancelled is skipped: its turn goes to the next one.
         while (_turnsOut < _turns && _sparseWaiters.TryDequeue(out var sparse))
         {
-            if (!sparse.Waiter.Task.IsCompleted)
+            if (sparse.Waiter.TrySetResult())
             {
                 Grant(sparse.Share, sparse: true);
-                _granted.Enqueue((sparse.Waiter, sparse.Share));
             }
         }
 
@@ -379,49 +350,10 @@ internal sealed class SendScheduler
             _waiters.RemoveAt(i);
 
             // A waiter whose wait was cancelled is skipped: its turn goes to the next one.
-            if (!waiter.Task.IsCompleted)
+            if (waiter.TrySetResult())
             {
                 Grant(waiterShare, sparse: false);
-                _granted.Enqueue((waiter, waiterShare));
             }
-        }
-    }
-
-    /// <summary>
-    /// Wakes the producers granted a turn under the lock, in the order granted: on this thread
-    /// (<paramref name="inline"/>: the send loop, or a producer giving a turn back, which hold no
-    /// locks), or through the thread pool. A producer whose wait was cancelled in the meantime
-    /// gives its turn back.
-    /// </summary>
-    private void WakeGranted(bool inline)
-    {
-        while (true)
-        {
-            (TaskCompletionSource Waiter, TurnShare? Share) next;
-            lock (_gate)
-            {
-                if (!_granted.TryDequeue(out next))
-                {
-                    return;
-                }
-            }
-
-            if (inline)
-            {
-                WakeOrReturn(next);
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Scheduler.WakeOrReturn(s.Granted), (Scheduler: this, Granted: next), preferLocal: false);
-            }
-        }
-    }
-
-    private void WakeOrReturn((TaskCompletionSource Waiter, TurnShare? Share) granted)
-    {
-        if (!granted.Waiter.TrySetResult())
-        {
-            ReturnTurn(granted.Share);
         }
     }
 
@@ -447,9 +379,7 @@ internal sealed class SendScheduler
 
     private async Task WaitAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)
     {
-        // Cancelled through the thread pool: the producer must not go on under the canceller's locks.
-        using (cancellationToken.Register(
-            static w => ThreadPool.UnsafeQueueUserWorkItem(static t => t.TrySetCanceled(), (TaskCompletionSource)w!, preferLocal: false), waiter))
+        using (cancellationToken.Register(static w => ((TaskCompletionSource)w!).TrySetCanceled(), waiter))
         {
             try
             {

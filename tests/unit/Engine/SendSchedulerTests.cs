@@ -253,68 +253,6 @@ public class SendSchedulerTests
         Assert.Equal(9, Assert.Single(takenOn).StreamId);
     }
 
-    [Fact]
-    public async Task A_producer_waiting_for_a_turn_goes_on_on_the_send_loops_thread_when_its_frame_frees_one()
-    {
-        var scheduler = new SendScheduler(turns: 1);
-        // The producer holds the only turn, posts in it, and asks for the next one: it waits.
-        await scheduler.WaitTurnAsync(CancellationToken.None);
-        scheduler.PostInTurn(Frame(1));
-        int resumedOn = 0;
-        var producer = scheduler.WaitTurnAsync(CancellationToken.None).ContinueWith(
-            _ =>
-            {
-                resumedOn = Environment.CurrentManagedThreadId;
-                scheduler.PostInTurn(Frame(2));
-            },
-            TaskContinuationOptions.ExecuteSynchronously);
-        Assert.False(producer.IsCompleted);
-
-        // The send loop takes frame 1 on a thread of its own; that frees the turn, and the
-        // producer posts frame 2 there, before TryTake returns: no thread-pool thread in between.
-        var (loopThread, second) = await Task.Run(() =>
-        {
-            Assert.True(scheduler.TryTake(out var first));
-            first.Dispose();
-            Assert.True(producer.IsCompleted);
-            Assert.True(scheduler.TryTake(out var next));
-            next.Dispose();
-            return (Environment.CurrentManagedThreadId, next.Message.StreamId);
-        });
-
-        Assert.Equal(loopThread, resumedOn);
-        Assert.Equal(2, second);
-    }
-
-    [Fact]
-    public async Task Closing_or_cancelling_never_runs_a_waiting_producer_on_the_callers_thread()
-    {
-        var scheduler = new SendScheduler(turns: 1);
-        await scheduler.WaitTurnAsync(CancellationToken.None);
-        using var cancel = new CancellationTokenSource();
-        var cancelled = scheduler.WaitTurnAsync(cancel.Token);
-        var closed = scheduler.WaitTurnAsync(CancellationToken.None);
-        var resumedOn = new[] { cancelled, closed }
-            .Select(w => w.ContinueWith(_ => Environment.CurrentManagedThreadId, TaskContinuationOptions.ExecuteSynchronously))
-            .ToArray();
-
-        // The caller (a thread of its own, never a pool thread) may hold locks of its own here:
-        // a producer must not go on under them.
-        int caller = 0;
-        var thread = new Thread(() =>
-        {
-            caller = Environment.CurrentManagedThreadId;
-            cancel.Cancel();
-            scheduler.Close();
-        });
-        thread.Start();
-        thread.Join();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromSeconds(10)));
-        await Assert.ThrowsAsync<ChannelClosedException>(() => closed.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.DoesNotContain(caller, await Task.WhenAll(resumedOn));
-    }
-
     /// <summary>A send loop as <see cref="TunnelLink"/> runs it, recording where each frame was taken.</summary>
     private static async Task SendLoop(SendScheduler scheduler, List<(int Thread, int StreamId)> takenOn)
     {
