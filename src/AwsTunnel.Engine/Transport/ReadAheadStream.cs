@@ -17,12 +17,11 @@ namespace AwsTunnel.Engine.Transport;
 /// of a message on its own, and these are sent together.
 /// </para>
 /// </summary>
-internal sealed class ReadAheadStream : Stream
+internal sealed class ReadAheadStream : LayeredStream
 {
     /// <summary>The most one receive takes: several TLS records, a few receives per MiB.</summary>
     public const int ReadAheadBytes = 128 * 1024;
 
-    private readonly Stream _inner;
     private readonly Socket? _socket;
     private readonly ArrayPool<byte> _pool;
     private byte[]? _buffer;
@@ -38,21 +37,14 @@ internal sealed class ReadAheadStream : Stream
     private byte[]? _gathered;
     private int _gatheredLength;
 
+    // A buffer still held at disposal is left to the garbage collector, not returned: a read on
+    // another thread may still be copying from it, and a buffer must never go back to the pool twice.
     public ReadAheadStream(Stream inner, ArrayPool<byte>? pool = null)
+        : base(inner)
     {
-        _inner = inner;
         _socket = (inner as NetworkStream)?.Socket;
         _pool = pool ?? ArrayPool<byte>.Shared;
     }
-
-    public override bool CanRead => true;
-    public override bool CanWrite => _inner.CanWrite;
-    public override bool CanSeek => false;
-    public override bool CanTimeout => _inner.CanTimeout;
-    public override int ReadTimeout { get => _inner.ReadTimeout; set => _inner.ReadTimeout = value; }
-    public override int WriteTimeout { get => _inner.WriteTimeout; set => _inner.WriteTimeout = value; }
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
@@ -64,7 +56,7 @@ internal sealed class ReadAheadStream : Stream
         if (destination.Length == 0)
         {
             // Waiting for data holds no buffer.
-            return await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+            return await Inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
         }
 
         if (destination.Length >= ReadAheadBytes || (_mayBeEmpty && !DataWaiting()))
@@ -74,7 +66,7 @@ internal sealed class ReadAheadStream : Stream
             // read before it (TLS makes one) does not tell: .NET may complete one at once on the
             // socket's last readiness with nothing to read, as it did for nearly every idle TLS
             // session of a fleet. A read as large as ours gains nothing from a copy.
-            int direct = await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+            int direct = await Inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
             _mayBeEmpty = direct < destination.Length;
             return direct;
         }
@@ -83,7 +75,7 @@ internal sealed class ReadAheadStream : Stream
         int read;
         try
         {
-            read = await _inner.ReadAsync(buffer.AsMemory(0, ReadAheadBytes), cancellationToken).ConfigureAwait(false);
+            read = await Inner.ReadAsync(buffer.AsMemory(0, ReadAheadBytes), cancellationToken).ConfigureAwait(false);
             _mayBeEmpty = read < ReadAheadBytes;
         }
         catch
@@ -111,13 +103,8 @@ internal sealed class ReadAheadStream : Stream
             return CopyOut(destination);
         }
 
-        return _inner.Read(destination);
+        return Inner.Read(destination);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
@@ -130,7 +117,7 @@ internal sealed class ReadAheadStream : Stream
             }
         }
 
-        return _inner.WriteAsync(source, cancellationToken);
+        return Inner.WriteAsync(source, cancellationToken);
     }
 
     /// <summary>
@@ -166,7 +153,7 @@ internal sealed class ReadAheadStream : Stream
 
         try
         {
-            await _inner.WriteAsync(gathered.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            await Inner.WriteAsync(gathered.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -196,39 +183,6 @@ internal sealed class ReadAheadStream : Stream
 
     /// <summary>The first buffer a gathered write rents: a 64 KiB message in TLS records.</summary>
     private const int GatherBytes = 80 * 1024;
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override void Write(ReadOnlySpan<byte> source) => _inner.Write(source);
-
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
-
-    public override void Flush() => _inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    // A buffer still held is left to the garbage collector, not returned: a read on another
-    // thread may still be copying from it, and a buffer must never go back to the pool twice.
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await _inner.DisposeAsync().ConfigureAwait(false);
-        GC.SuppressFinalize(this);
-    }
 
     /// <summary>Whether the socket has received bytes not read yet (one ioctl); true when unknown.</summary>
     private bool DataWaiting()

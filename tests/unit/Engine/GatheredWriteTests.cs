@@ -165,7 +165,7 @@ public class GatheredWriteTests
     }
 
     /// <summary>Counts writes and keeps what is written; reads come from <c>readable</c>, or from <c>over</c> when it wraps a stream.</summary>
-    private class WriteCountingStream : Stream
+    private class WriteCountingStream : UnseekableStream
     {
         private readonly Stream? _over;
         private readonly MemoryStream _readable;
@@ -201,15 +201,6 @@ public class GatheredWriteTests
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

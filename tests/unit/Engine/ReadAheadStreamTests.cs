@@ -122,7 +122,7 @@ public class ReadAheadStreamTests
     }
 
     /// <summary>Gives at most <c>chunk</c> bytes per read (a socket's receive queue); counts reads; keeps what is written.</summary>
-    private sealed class ChunkedStream(byte[] data, int chunk) : Stream
+    private sealed class ChunkedStream(byte[] data, int chunk) : UnseekableStream
     {
         private int _position;
 
@@ -147,13 +147,5 @@ public class ReadAheadStreamTests
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().Result;
         public override void Write(byte[] buffer, int offset, int count) => Written.Write(buffer, offset, count);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
