@@ -168,18 +168,11 @@ internal static class B7SideBySide
     private static void ReportModule(BenchContext ctx, List<PairRun> reference, List<PairRun> module)
     {
         var r = ctx.Results;
-        double M(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
-        string Pair(Func<PairRun, double> pick, string format, string unit) =>
-            $"{Stats.F(M(reference, pick), format)} / {Stats.F(M(module, pick), format)} {unit} (x{Stats.F(M(module, pick) / M(reference, pick), "0.00")})";
+        string Pair(Func<PairRun, double> pick, string format, string unit) => FormatPair(reference, module, pick, format, unit);
         string Rss(Func<PairRun, double> rss, Func<PairRun, double> host) =>
-            $"{M(module, rss):0.0} MiB, of which the session {M(module, x => rss(x) - host(x)):0.0} MiB (pwsh with the module imported: {M(module, host):0.0} MiB)";
+            $"{Median(module, rss):0.0} MiB, of which the session {Median(module, x => rss(x) - host(x)):0.0} MiB (pwsh with the module imported: {Median(module, host):0.0} MiB)";
 
-        const string Note = "module in pwsh, in-process; values are reference / module (module ÷ reference)";
-        r.Info(Bench, "module: bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"), Note);
-        r.Info(Bench, "module: source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"));
-        r.Info(Bench, "module: destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"));
-        r.Info(Bench, "module: round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
-        r.Info(Bench, "module: round trip p99", Pair(x => x.RoundTripP99, "0", "us"));
+        ReportModuleTransfer(r, "module", "module in pwsh, in-process; values are reference / module (module ÷ reference)", reference, module);
         r.Info(Bench, "module: idle RSS, source pwsh", Rss(x => x.SourceIdleRss, x => x.SourceHostRss));
         r.Info(Bench, "module: idle RSS, destination pwsh", Rss(x => x.DestinationIdleRss, x => x.DestinationHostRss));
         r.Info(Bench, "module: Start-TunnelSource call to listening", Pair(x => x.SourceStartMs, "0", "ms"), "reference: process start to listening");
@@ -190,29 +183,34 @@ internal static class B7SideBySide
     /// The module again, in pwsh processes started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,
     /// as the CLI runs: what a user who dedicates a PowerShell to tunnels can opt in to.
     /// </summary>
-    private static void ReportModuleInline(BenchContext ctx, List<PairRun> reference, List<PairRun> module)
-    {
-        var r = ctx.Results;
-        double M(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
-        string Pair(Func<PairRun, double> pick, string format, string unit) =>
-            $"{Stats.F(M(reference, pick), format)} / {Stats.F(M(module, pick), format)} {unit} (x{Stats.F(M(module, pick) / M(reference, pick), "0.00")})";
+    private static void ReportModuleInline(BenchContext ctx, List<PairRun> reference, List<PairRun> module) =>
+        ReportModuleTransfer(ctx.Results, "module, inline completions",
+            "pwsh started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; values are reference / module", reference, module);
 
-        const string Prefix = "module, inline completions";
-        r.Info(Bench, $"{Prefix}: bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"),
-            "pwsh started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; values are reference / module");
-        r.Info(Bench, $"{Prefix}: source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"));
-        r.Info(Bench, $"{Prefix}: destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"));
-        r.Info(Bench, $"{Prefix}: round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
-        r.Info(Bench, $"{Prefix}: round trip p99", Pair(x => x.RoundTripP99, "0", "us"));
+    /// <summary>A module pair's transfer rows, named "<paramref name="prefix"/>: …": bulk, CPU per side, round trips.</summary>
+    private static void ReportModuleTransfer(Results r, string prefix, string note, List<PairRun> reference, List<PairRun> module)
+    {
+        string Pair(Func<PairRun, double> pick, string format, string unit) => FormatPair(reference, module, pick, format, unit);
+
+        r.Info(Bench, $"{prefix}: bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"), note);
+        r.Info(Bench, $"{prefix}: source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"));
+        r.Info(Bench, $"{prefix}: destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"));
+        r.Info(Bench, $"{prefix}: round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
+        r.Info(Bench, $"{prefix}: round trip p99", Pair(x => x.RoundTripP99, "0", "us"));
     }
+
+    private static double Median(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
+
+    /// <summary>"reference / other unit (xratio)", medians of the repetitions.</summary>
+    private static string FormatPair(List<PairRun> reference, List<PairRun> other, Func<PairRun, double> pick, string format, string unit) =>
+        $"{Stats.F(Median(reference, pick), format)} / {Stats.F(Median(other, pick), format)} {unit} (x{Stats.F(Median(other, pick) / Median(reference, pick), "0.00")})";
 
     private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours)
     {
         var r = ctx.Results;
         var o = ctx.Options;
-        double M(List<PairRun> runs, Func<PairRun, double> pick) => Stats.Median(runs.Select(pick));
-        string Pair(Func<PairRun, double> pick, string format, string unit) =>
-            $"{Stats.F(M(reference, pick), format)} / {Stats.F(M(ours, pick), format)} {unit} (x{Stats.F(M(ours, pick) / M(reference, pick), "0.00")})";
+        double M(List<PairRun> runs, Func<PairRun, double> pick) => Median(runs, pick);
+        string Pair(Func<PairRun, double> pick, string format, string unit) => FormatPair(reference, ours, pick, format, unit);
 
         r.Info(Bench, "reference localproxy", version, $"{Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips; values are reference / awstunnel (awstunnel ÷ reference)");
         r.Info(Bench, "bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"));

@@ -75,6 +75,7 @@ internal sealed partial class ProxyPair
         BenchContext ctx, ProxyKind kind, string name, string endpoint, string caDir, Deployment.TunnelTokens tokens, int targetPort)
     {
         string target = $"{Deployment.ServiceId}=127.0.0.1:{targetPort.ToString(CultureInfo.InvariantCulture)}";
+        string settings = Settings(ctx);
         var clock = Stopwatch.StartNew();
         Child destination;
         Child source;
@@ -85,7 +86,7 @@ internal sealed partial class ProxyPair
             // The reference takes host:port (always wss), needs an explicit source port, and logs to
             // stderr; its "listening" and "connected" lines are at info (-v 4, its default).
             string hostPort = endpoint.Replace("wss://", string.Empty, StringComparison.Ordinal);
-            string[] common = { "-e", hostPort, "-c", caDir, "-v", "4", "--settings-json", Settings(ctx) };
+            string[] common = { "-e", hostPort, "-c", caDir, "-v", "4", "--settings-json", settings };
             destination = StartReference(ctx, $"{name} destination", common.Concat(new[] { "-d", target }), tokens.Destination);
             await destination.WaitForLineAsync(ReferenceConnectedLine(), StartTimeout);
             destinationMs = clock.Elapsed.TotalMilliseconds;
@@ -97,10 +98,10 @@ internal sealed partial class ProxyPair
         else if (kind is ProxyKind.Module or ProxyKind.ModuleInline)
         {
             bool inline = kind == ProxyKind.ModuleInline;
-            destination = StartModule(ctx, $"{name} destination", "Start-TunnelDestination", endpoint, caDir, $"-Service '{target}'", "Forwarding SVC", tokens.Destination, inline);
+            destination = StartModule(ctx, $"{name} destination", "Start-TunnelDestination", endpoint, caDir, $"-Service '{target}'", "Forwarding SVC", tokens.Destination, settings, inline);
             var destinationReady = await destination.WaitForLineAsync(ModuleReadyLine(), StartTimeout);
             destinationMs = double.Parse(destinationReady.Groups["ms"].Value, CultureInfo.InvariantCulture);
-            source = StartModule(ctx, $"{name} source", "Start-TunnelSource", endpoint, caDir, "-Service SVC=0", "Listening for SVC on 127.0.0.1:$($session.Ports['SVC'])", tokens.Source, inline);
+            source = StartModule(ctx, $"{name} source", "Start-TunnelSource", endpoint, caDir, "-Service SVC=0", "Listening for SVC on 127.0.0.1:$($session.Ports['SVC'])", tokens.Source, settings, inline);
             var sourceReady = await source.WaitForLineAsync(ModuleReadyLine(), StartTimeout);
             port = int.Parse(sourceReady.Groups["port"].Value, CultureInfo.InvariantCulture);
             double moduleSourceMs = double.Parse(sourceReady.Groups["ms"].Value, CultureInfo.InvariantCulture);
@@ -113,7 +114,7 @@ internal sealed partial class ProxyPair
         }
         else
         {
-            string[] common = { "-e", endpoint, "-c", caDir, "-v", "2", "--settings-json", Settings(ctx) };
+            string[] common = { "-e", endpoint, "-c", caDir, "-v", "2", "--settings-json", settings };
             destination = Child.StartAwsTunnel(ctx, $"{name} destination", common.Concat(new[] { "-d", target }), tokens.Destination);
             await destination.WaitForLineAsync(Deployment.ForwardingLine(), StartTimeout);
             destinationMs = clock.Elapsed.TotalMilliseconds;
@@ -160,9 +161,10 @@ internal sealed partial class ProxyPair
     /// the process's RSS after the import, before the session. The host keeps the runtime's
     /// defaults: inline socket completions off, as in a user's PowerShell, unless
     /// <paramref name="inlineCompletions"/> (a user who starts pwsh with the CLI's setting).
+    /// <paramref name="settings"/> is the settings file every pair gets.
     /// </summary>
     private static Child StartModule(
-        BenchContext ctx, string name, string cmdlet, string endpoint, string caDir, string service, string readyText, string token, bool inlineCompletions)
+        BenchContext ctx, string name, string cmdlet, string endpoint, string caDir, string service, string readyText, string token, string settings, bool inlineCompletions)
     {
         var o = ctx.Options;
         string script = string.Join("; ",
@@ -170,7 +172,7 @@ internal sealed partial class ProxyPair
             $"Import-Module -Name '{Path.Combine(o.ModuleDir!, "AwsTunnel.psd1")}'",
             "$rss = [Environment]::WorkingSet / 1MB",
             "$watch = [Diagnostics.Stopwatch]::StartNew()",
-            $"$session = {cmdlet} -AccessToken $env:AWSIOT_TUNNEL_ACCESS_TOKEN -Endpoint '{endpoint}' -CertificatePath '{caDir}' -SettingsPath '{Settings(ctx)}' {service}",
+            $"$session = {cmdlet} -AccessToken $env:AWSIOT_TUNNEL_ACCESS_TOKEN -Endpoint '{endpoint}' -CertificatePath '{caDir}' -SettingsPath '{settings}' {service}",
             "$ms = $watch.Elapsed.TotalMilliseconds",
             $"\"{readyText} ready in $($ms.ToString([cultureinfo]::InvariantCulture)) ms, host RSS $($rss.ToString([cultureinfo]::InvariantCulture)) MiB\"",
             "$null = Wait-Job $session",
