@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using AwsTunnel.Engine.Protocol;
+using AwsTunnel.Engine.Transport;
 
 namespace AwsTunnel.Bench;
 
@@ -55,6 +57,7 @@ internal static class B7SideBySide
         Log.Line($"B7: reference {version} vs {string.Join(" and ", kinds.Skip(1).Select(ProxyPair.LabelOf))} over wss, {Size.Format(o.B7WarmupBytes)} warm-up echo, {Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips, {o.Reps} repetition(s)");
 
         var runs = kinds.ToDictionary(k => k, _ => new List<PairRun>());
+        var floors = new List<B7Floor.Cost>();
         for (int rep = 1; rep <= o.Reps; rep++)
         {
             // Which pair goes first rotates from one repetition to the next.
@@ -106,6 +109,10 @@ internal static class B7SideBySide
                     Log.Line($"B7 rep {rep}: {pair.Label} bulk {bulk[kind].MBps:0} MB/s, CPU s/GiB source {bulk[kind].Source:0.00}, destination {bulk[kind].Destination:0.00}, service {bulk[kind].Service:0.00}");
                 }
 
+                // While every pair is idle: what decrypting and relaying the bytes cost here without any proxy.
+                floors.Add(B7Floor.Measure(o.B7Bytes));
+                Log.Line($"B7 rep {rep}: floor CPU s/GiB: AES-256-GCM decryption {floors[^1].DecryptCpu:0.00}, loopback relay without TLS {floors[^1].RelayCpu:0.00}");
+
                 var probes = order.Select(k => LatencyProbe.Open(Net.Loopback(pairs[k].SourcePort), TripTimeout)).ToList();
                 Dictionary<ProxyKind, double[]> trips;
                 try
@@ -152,7 +159,7 @@ internal static class B7SideBySide
             }
         }
 
-        Report(ctx, version, runs[ProxyKind.Reference], runs[ProxyKind.AwsTunnel]);
+        Report(ctx, version, runs[ProxyKind.Reference], runs[ProxyKind.AwsTunnel], floors);
         if (runs.TryGetValue(ProxyKind.Module, out var module))
         {
             ReportModule(ctx, runs[ProxyKind.Reference], module);
@@ -205,7 +212,7 @@ internal static class B7SideBySide
     private static string FormatPair(List<PairRun> reference, List<PairRun> other, Func<PairRun, double> pick, string format, string unit) =>
         $"{Stats.F(Median(reference, pick), format)} / {Stats.F(Median(other, pick), format)} {unit} (x{Stats.F(Median(other, pick) / Median(reference, pick), "0.00")})";
 
-    private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours)
+    private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours, List<B7Floor.Cost> floors)
     {
         var r = ctx.Results;
         var o = ctx.Options;
@@ -219,6 +226,10 @@ internal static class B7SideBySide
         double refDestination = M(reference, x => x.DestinationCpu), ourDestination = M(ours, x => x.DestinationCpu);
         r.Check(Bench, "source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"), "<= 0.5x reference", ourSource <= 0.5 * refSource, $"{ourSource / refSource / 0.5:0.0}x the target");
         r.Check(Bench, "destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"), "<= 0.5x reference", ourDestination <= 0.5 * refDestination, $"{ourDestination / refDestination / 0.5:0.0}x the target");
+        double decrypt = Stats.Median(floors.Select(f => f.DecryptCpu)), relay = Stats.Median(floors.Select(f => f.RelayCpu));
+        r.Info(Bench, "destination floor: decryption + loopback relay without TLS", $"{decrypt:0.00} + {relay:0.00} = {decrypt + relay:0.00} s/GiB",
+            $"no proxy: AES-256-GCM in 16 KiB records, and receives of {ReadAheadStream.ReadAheadBytes / 1024} KiB sent on in {ProtocolLimits.MaxPayloadSize}-byte pieces, one thread each; the target above is {0.5 * refDestination:0.00} s/GiB");
+        r.Info(Bench, "destination CPU per GiB above that floor", Pair(x => x.DestinationCpu - (decrypt + relay), "0.00", "s/GiB"), "TLS records, WebSocket, tunnel frames and each proxy's own event loop");
         r.Info(Bench, "both proxies, CPU per GiB", Pair(x => x.SourceCpu + x.DestinationCpu, "0.00", "s/GiB"));
         r.Info(Bench, "service (awstunnel service) CPU per GiB while relaying", Pair(x => x.ServiceCpu, "0.00", "s/GiB"));
 

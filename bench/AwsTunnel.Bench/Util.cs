@@ -74,9 +74,14 @@ internal static class Proc
     }
 
     /// <summary>utime + stime of <paramref name="pid"/> in seconds, from /proc/PID/stat.</summary>
-    public static double CpuSeconds(int pid)
+    public static double CpuSeconds(int pid) => CpuSecondsOf($"/proc/{pid}/stat");
+
+    /// <summary>utime + stime of the calling thread in seconds, from /proc/thread-self/stat.</summary>
+    public static double ThreadCpuSeconds() => CpuSecondsOf("/proc/thread-self/stat");
+
+    private static double CpuSecondsOf(string path)
     {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string stat = File.ReadAllText(path);
         // The command name is in parentheses and may contain spaces; fields follow the last ')'.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         long utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
