@@ -40,9 +40,9 @@ public class SessionOwnershipTests
             await source.StopAsync();
             await destination.StopAsync();
 
-            Assert.Empty(OpenSockets.Held().Where(s => s.Local == port));          // the listener and every accepted socket
-            Assert.Empty(OpenSockets.Held().Where(s => s.Remote == flood.Port));   // the destination's sockets to the target
-            Assert.Empty(OpenSockets.Held().Where(s => s.Remote == harness.Service.Endpoint.Port)); // both WebSockets
+            Assert.DoesNotContain(OpenSockets.Held(), s => s.Local == port);          // the listener and every accepted socket
+            Assert.DoesNotContain(OpenSockets.Held(), s => s.Remote == flood.Port);   // the destination's sockets to the target
+            Assert.DoesNotContain(OpenSockets.Held(), s => s.Remote == harness.Service.Endpoint.Port); // both WebSockets
             Assert.Equal(0, sourcePool.Outstanding);
             Assert.Equal(0, destinationPool.Outstanding);
             Assert.Equal(0, source.RunningTasks);

@@ -67,7 +67,7 @@ public class CertificateTrustTests
     public void The_handshake_checks_given_cas_alone_first_and_the_system_roots_without_them()
     {
         using var ca = TestCertificateAuthority.CreateRoot();
-        using var root = new X509Certificate2(ca.Der);
+        using var root = X509CertificateLoader.LoadCertificate(ca.Der);
         var withCas = new CertificateTrust(new X509Certificate2Collection(root), skipVerification: false);
 
         var policy = withCas.CreateChainPolicy();
