@@ -39,7 +39,6 @@ internal static class B7SideBySide
         }
 
         string version = await ProxyPair.ReferenceVersionAsync(ctx);
-        double bulkGib = o.B7Bytes / (double)(1L << 30);
         var timeout = TimeSpan.FromSeconds(60 + (o.B7WarmupBytes + o.B7Bytes) / 5e6);
         var limit = TimeSpan.FromSeconds(Math.Max(30, o.B7Trips / 100.0));
         var sink = ctx.Server.EndPoint;
@@ -194,11 +193,8 @@ internal static class B7SideBySide
     private static void ReportModuleTransfer(Results r, string prefix, string note, List<PairRun> reference, List<PairRun> module)
     {
         string Pair(Func<PairRun, double> pick, string format, string unit) => FormatPair(reference, module, pick, format, unit);
-        string PairWith(Func<PairRun, double> referencePick, Func<PairRun, double> modulePick)
-        {
-            double a = Median(reference, referencePick), b = Median(module, modulePick);
-            return $"{Stats.F(a, "0.00")} / {Stats.F(b, "0.00")} s/GiB (x{Stats.F(b / a, "0.00")})";
-        }
+        string PairWith(Func<PairRun, double> referencePick, Func<PairRun, double> modulePick) =>
+            FormatPair(reference, referencePick, module, modulePick, "0.00", "s/GiB");
 
         r.Info(Bench, $"{prefix}: bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"), note);
         r.Info(Bench, $"{prefix}: source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"));
@@ -213,7 +209,14 @@ internal static class B7SideBySide
 
     /// <summary>"reference / other unit (xratio)", medians of the repetitions.</summary>
     private static string FormatPair(List<PairRun> reference, List<PairRun> other, Func<PairRun, double> pick, string format, string unit) =>
-        $"{Stats.F(Median(reference, pick), format)} / {Stats.F(Median(other, pick), format)} {unit} (x{Stats.F(Median(other, pick) / Median(reference, pick), "0.00")})";
+        FormatPair(reference, pick, other, pick, format, unit);
+
+    /// <summary>As above, with a figure of the reference's beside a different one of the other's.</summary>
+    private static string FormatPair(List<PairRun> reference, Func<PairRun, double> referencePick, List<PairRun> other, Func<PairRun, double> otherPick, string format, string unit)
+    {
+        double a = Median(reference, referencePick), b = Median(other, otherPick);
+        return $"{Stats.F(a, format)} / {Stats.F(b, format)} {unit} (x{Stats.F(b / a, "0.00")})";
+    }
 
     private static void Report(BenchContext ctx, string version, List<PairRun> reference, List<PairRun> ours, List<B7Floor.Cost> floors)
     {
