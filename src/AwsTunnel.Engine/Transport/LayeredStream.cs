@@ -2,8 +2,9 @@ namespace AwsTunnel.Engine.Transport;
 
 /// <summary>
 /// A stream over another that changes how one side is read or written: everything it does not
-/// change passes through to <see cref="Inner"/> (synchronous writes, flushes, time-outs,
-/// disposal), and it never seeks.
+/// change passes through to <see cref="Inner"/> (writes, flushes, time-outs, disposal), and it
+/// never seeks. The array overloads go through the span and memory ones, so a layer that changes
+/// those changes every read and write.
 /// </summary>
 internal abstract class LayeredStream : Stream
 {
@@ -31,7 +32,7 @@ internal abstract class LayeredStream : Stream
 
     public override void Write(ReadOnlySpan<byte> source) => Inner.Write(source);
 
-    public override void Write(byte[] buffer, int offset, int count) => Inner.Write(buffer, offset, count);
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Flush() => Inner.Flush();
 

@@ -12,7 +12,7 @@ namespace AwsTunnel.Engine.Transport;
 /// connection holds none: once a receive has left the socket empty, a read finds out whether
 /// anything has come since, and if not it waits in the caller's own buffer.
 /// <para>
-/// Writes go straight through, except between <see cref="GatherWrites"/> and
+/// Writes, synchronous or not, go straight through, except between <see cref="GatherWrites"/> and
 /// <see cref="SendGatheredAsync"/> (see <see cref="GatheredWriteStream"/>): TLS writes each record
 /// of a message on its own, and these are sent together.
 /// </para>
@@ -118,6 +118,20 @@ internal sealed class ReadAheadStream : LayeredStream
         }
 
         return Inner.WriteAsync(source, cancellationToken);
+    }
+
+    public override void Write(ReadOnlySpan<byte> source)
+    {
+        lock (_writeGate)
+        {
+            if (_gathering)
+            {
+                Gather(source);
+                return;
+            }
+        }
+
+        Inner.Write(source);
     }
 
     /// <summary>

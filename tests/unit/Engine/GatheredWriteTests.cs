@@ -43,6 +43,31 @@ public class GatheredWriteTests
     }
 
     [Fact]
+    public async Task Synchronous_writes_while_gathering_are_gathered_in_order_too()
+    {
+        var inner = new WriteCountingStream();
+        var pool = new CountingPool();
+        using var stream = new ReadAheadStream(inner, pool);
+        byte[] first = Pattern(Record, seed: 1), second = Pattern(Record, seed: 2), third = Pattern(100, seed: 3);
+
+        stream.GatherWrites();
+        await stream.WriteAsync(first);
+        stream.Write(second);                       // the span overload
+        stream.Write(third, 0, third.Length);       // the array overload
+
+        Assert.Equal(0, inner.Writes);
+        await stream.SendGatheredAsync(CancellationToken.None);
+
+        Assert.Equal(1, inner.Writes);
+        Assert.Equal(first.Concat(second).Concat(third).ToArray(), inner.Written.ToArray());
+        Assert.Equal(0, pool.Outstanding);
+
+        // After the send, synchronous writes go straight through again.
+        stream.Write(new byte[] { 7 });
+        Assert.Equal(2, inner.Writes);
+    }
+
+    [Fact]
     public async Task A_gathered_write_that_wrote_nothing_sends_nothing()
     {
         var inner = new WriteCountingStream();
