@@ -122,6 +122,7 @@ internal static class B7SideBySide
                 {
                     var pair = pairs[kind];
                     pair.EnsureRunning();
+                    var second = warm.GetValueOrDefault(kind, new Bulk(double.NaN, double.NaN, double.NaN, double.NaN)); // only the module pairs send twice
                     var run = new PairRun(
                         pair.SourceStartMs,
                         pair.DestinationStartMs,
@@ -133,8 +134,8 @@ internal static class B7SideBySide
                         bulk[kind].Source,
                         bulk[kind].Destination,
                         bulk[kind].Service,
-                        warm.TryGetValue(kind, out var second) ? second.Source : double.NaN,
-                        warm.TryGetValue(kind, out second) ? second.Destination : double.NaN,
+                        second.Source,
+                        second.Destination,
                         Stats.Percentile(trips[kind], 50),
                         Stats.Percentile(trips[kind], 99),
                         pair.SourceHostRssMiB,
@@ -222,14 +223,13 @@ internal static class B7SideBySide
     {
         var r = ctx.Results;
         var o = ctx.Options;
-        double M(List<PairRun> runs, Func<PairRun, double> pick) => Median(runs, pick);
         string Pair(Func<PairRun, double> pick, string format, string unit) => FormatPair(reference, ours, pick, format, unit);
 
         r.Info(Bench, "reference localproxy", version, $"{Size.Format(o.B7Bytes)} bulk, {o.B7Trips} round trips; values are reference / awstunnel (awstunnel ÷ reference)");
         r.Info(Bench, "bulk over wss, 1 connection", Pair(x => x.BulkMBps, "0", "MB/s"));
 
-        double refSource = M(reference, x => x.SourceCpu), ourSource = M(ours, x => x.SourceCpu);
-        double refDestination = M(reference, x => x.DestinationCpu), ourDestination = M(ours, x => x.DestinationCpu);
+        double refSource = Median(reference, x => x.SourceCpu), ourSource = Median(ours, x => x.SourceCpu);
+        double refDestination = Median(reference, x => x.DestinationCpu), ourDestination = Median(ours, x => x.DestinationCpu);
         r.Check(Bench, "source CPU per GiB", Pair(x => x.SourceCpu, "0.00", "s/GiB"), "<= 0.5x reference", ourSource <= 0.5 * refSource, $"{ourSource / refSource / 0.5:0.0}x the target");
         r.Check(Bench, "destination CPU per GiB", Pair(x => x.DestinationCpu, "0.00", "s/GiB"), "<= 0.5x reference", ourDestination <= 0.5 * refDestination, $"{ourDestination / refDestination / 0.5:0.0}x the target");
         double decrypt = Stats.Median(floors.Select(f => f.DecryptCpu)), relay = Stats.Median(floors.Select(f => f.RelayCpu));
@@ -240,17 +240,17 @@ internal static class B7SideBySide
         r.Info(Bench, "service (awstunnel service) CPU per GiB while relaying", Pair(x => x.ServiceCpu, "0.00", "s/GiB"));
 
         r.Info(Bench, "round trip p50", Pair(x => x.RoundTripP50, "0", "us"));
-        double refP99 = M(reference, x => x.RoundTripP99), ourP99 = M(ours, x => x.RoundTripP99);
+        double refP99 = Median(reference, x => x.RoundTripP99), ourP99 = Median(ours, x => x.RoundTripP99);
         r.Check(Bench, "round trip p99", Pair(x => x.RoundTripP99, "0", "us"), "<= reference", ourP99 <= refP99, $"+{ourP99 - refP99:0} us");
 
-        double ourIdle = Math.Max(M(ours, x => x.SourceIdleRss), M(ours, x => x.DestinationIdleRss));
+        double ourIdle = Math.Max(Median(ours, x => x.SourceIdleRss), Median(ours, x => x.DestinationIdleRss));
         r.Info(Bench, "idle RSS, source", Pair(x => x.SourceIdleRss, "0.0", "MiB"));
         r.Info(Bench, "idle RSS, destination", Pair(x => x.DestinationIdleRss, "0.0", "MiB"));
         r.Check(Bench, "awstunnel idle RSS, larger side", $"{ourIdle:0.0} MiB", "<= 30 MiB", ourIdle <= IdleRssTargetMiB, $"{ourIdle / IdleRssTargetMiB:0.0}x");
         r.Info(Bench, "peak RSS under load (VmHWM), source", Pair(x => x.SourcePeakRss, "0.0", "MiB"));
         r.Info(Bench, "peak RSS under load (VmHWM), destination", Pair(x => x.DestinationPeakRss, "0.0", "MiB"));
 
-        double refStart = M(reference, x => x.SourceStartMs), ourStart = M(ours, x => x.SourceStartMs);
+        double refStart = Median(reference, x => x.SourceStartMs), ourStart = Median(ours, x => x.SourceStartMs);
         r.Check(Bench, "source: process start to listening", Pair(x => x.SourceStartMs, "0", "ms"), "<= reference + 100 ms", ourStart <= refStart + StartSlackMs, $"+{ourStart - refStart - StartSlackMs:0} ms over");
         r.Info(Bench, "destination: process start to connected", Pair(x => x.DestinationStartMs, "0", "ms"));
     }
